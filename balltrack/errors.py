@@ -15,6 +15,9 @@ class VideoError(BalltrackError):
         self.uri = uri
         self.reason = reason
 
+    def __reduce__(self):  # picklable across Ray processes
+        return (type(self), (self.uri, self.reason))
+
 
 class InputError(BalltrackError):
     """An input argument (path, glob, manifest, option) is unusable."""

@@ -12,7 +12,7 @@ import fsspec
 import numpy as np
 import pandas as pd
 
-from balltrack.labels.table import LabelError
+from balltrack.labels.table import LabelError, RowContext
 
 
 def source_name(path: str | os.PathLike[str]) -> str:
@@ -72,7 +72,9 @@ def read_cells(
     source = source_name(path)
     with open_text(path, storage_options) as f:
         try:
-            raw = pd.read_csv(f, dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False)
+            # Clean numeric columns come out numeric (fast C parsing); a column with any
+            # non-numeric cell stays text, and the parsers then name the bad cell.
+            raw = pd.read_csv(f, keep_default_na=False, na_values=[""], skip_blank_lines=False, index_col=False)
         except pd.errors.EmptyDataError:
             raise LabelError(f"{source}: empty file (no header line)") from None
         except pd.errors.ParserError as exc:
@@ -88,13 +90,25 @@ def read_cells(
         )
     raw.columns = list(header)
     names = {c: by_lower[c.lower()] for c in columns}
-    cells = pd.DataFrame({c: raw[names[c]] for c in columns}).fillna("")
-    cells = cells.apply(lambda col: col.astype(object).map(lambda v: str(v).strip()))
+    cells = pd.DataFrame({c: _stripped(raw[names[c]]) for c in columns})
     # pandas gives a blank line one row of empty cells; skip it but keep the numbering
     # of the rows after it honest (row N is the N-th line after the header).
-    blank = (raw.fillna("").astype(object).map(lambda v: str(v).strip()) == "").all(axis=1).to_numpy()
+    blank = np.logical_and.reduce([_empty(raw[name]) for name in dict.fromkeys(header)])
     rows = np.flatnonzero(~blank) + 1
     return CsvCells(cells.loc[~blank].reset_index(drop=True), rows, names, header)
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return column
+    return column.where(column.isna(), column.astype(str).str.strip())
+
+
+def _empty(column: pd.Series) -> np.ndarray:
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return missing
+    return missing | (column.astype(str).str.strip() == "").to_numpy()
 
 
 def require_size(width: float | None, height: float | None, *, source: str, fmt: str) -> tuple[float, float]:
@@ -109,7 +123,7 @@ def require_size(width: float | None, height: float | None, *, source: str, fmt:
     return float(width), float(height)
 
 
-def fraction_to_pixels(fraction: np.ndarray, size: float, *, ctx: Any, column: str) -> np.ndarray:
+def fraction_to_pixels(fraction: np.ndarray, size: float, *, ctx: RowContext, column: str) -> np.ndarray:
     """``fraction * size``. A value far above 1 means the file holds pixels, not
     fractions: say so rather than report a coordinate miles outside the frame."""
     with np.errstate(invalid="ignore"):

@@ -149,8 +149,9 @@ def _load_sequences(
         ref = record[key]
         if not isinstance(ref, str) or not ref:
             raise LabelError(f"{where}: '{key}' is not a file reference: {ref!r}")
-        metadata = record.get(f"{key}-metadata") or {}
-        job_type = str(metadata.get("type", ""))
+        metadata = record.get(f"{key}-metadata")
+        metadata = metadata if isinstance(metadata, Mapping) else {}
+        job_type = _job_type(record, key)
         if job_type and not job_type.startswith("groundtruth/video"):
             raise LabelError(f"{where}: '{key}' is a {job_type!r} label, not a video frame tracking/detection label")
         class_map = {str(k): str(v) for k, v in (metadata.get("class-map") or {}).items()}
@@ -172,7 +173,9 @@ def _load_sequences(
     seen: dict[str, str] = {}
     for seq in sequences:
         if seq.video_id in seen:
-            raise LabelError(f"{source}: two sequences map to video_id {seq.video_id!r}: {seen[seq.video_id]} and {seq.source}")
+            raise LabelError(
+                f"{source}: two sequences map to video_id {seq.video_id!r}: {seen[seq.video_id]} and {seq.source}"
+            )
         seen[seq.video_id] = seq.source
     return sequences
 
@@ -184,12 +187,17 @@ def _label_key(record: Mapping[str, Any], label_attribute: str | None, where: st
             if key in refs:
                 return key
         raise LabelError(f"{where}: no label attribute {label_attribute!r}; found {refs or 'none'}")
-    video = [k for k in refs if str((record.get(f"{k}-metadata") or {}).get("type", "")).startswith("groundtruth/video")]
+    video = [k for k in refs if _job_type(record, k).startswith("groundtruth/video")]
     candidates = video or refs
     if len(candidates) != 1:
         what = "no '<label-attribute>-ref' key" if not candidates else f"several labels {candidates}"
         raise LabelError(f"{where}: {what}; pass label_attribute= to choose")
     return candidates[0]
+
+
+def _job_type(record: Mapping[str, Any], key: str) -> str:
+    metadata = record.get(f"{key}-metadata")
+    return str(metadata.get("type", "")) if isinstance(metadata, Mapping) else ""
 
 
 def _resolve(ref: str, manifest: str | os.PathLike[str]) -> str:
@@ -271,7 +279,9 @@ def _sequence_table(
         balls = [a for a in _annotations(entry) if ball is None or _class_name(a, seq.class_map).lower() == ball]
         if len(balls) > 1:
             names = ", ".join(str(a.get("object-name", "?")) for a in balls)
-            raise LabelError(f"{where}: {len(balls)} ball annotations in one frame ({names}); pass category= to pick one")
+            raise LabelError(
+                f"{where}: {len(balls)} ball annotations in one frame ({names}); pass category= to pick one"
+            )
         if not balls:
             visible.append(False)
             xs.append(np.nan)
@@ -311,6 +321,7 @@ def _frame_no(entry: Mapping[str, Any], where: str) -> int:
 
 def _position(ann: Mapping[str, Any], where: str) -> tuple[float, float]:
     """Keypoint (x, y), or the box centre, in pixels."""
+    name = ann.get("object-name", "")
     try:
         if "x" in ann and "y" in ann:
             return float(ann["x"]), float(ann["y"])
@@ -320,10 +331,8 @@ def _position(ann: Mapping[str, Any], where: str) -> tuple[float, float]:
         if all(k in ann for k in ("left", "top", "width", "height")):
             return float(ann["left"]) + float(ann["width"]) / 2.0, float(ann["top"]) + float(ann["height"]) / 2.0
     except (TypeError, ValueError, KeyError) as exc:
-        raise LabelError(f"{where}: annotation {ann.get('object-name', '')!r} has a non-numeric position ({exc})") from None
-    raise LabelError(
-        f"{where}: annotation {ann.get('object-name', '')!r} has neither a keypoint (x, y) nor a box (left, top, width, height)"
-    )
+        raise LabelError(f"{where}: annotation {name!r} has a non-numeric position ({exc})") from None
+    raise LabelError(f"{where}: annotation {name!r} has neither a keypoint (x, y) nor a box (left, top, width, height)")
 
 
 def _visibility(ann: Mapping[str, Any]) -> tuple[bool, str]:

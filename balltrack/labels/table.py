@@ -61,9 +61,6 @@ outside the frame before validation calls them wrong: annotators click on the ed
 fraction formats round."""
 COORD_MARGIN_PX = 2.0
 
-_MAX_LISTED = 3
-
-
 class LabelError(BalltrackError, ValueError):
     """A label file (or table) is unusable. The message names the file, and the row and
     column when one is at fault."""
@@ -89,7 +86,11 @@ def make_labels(
     frames = np.asarray(list(frame_index) if not isinstance(frame_index, np.ndarray) else frame_index, dtype=np.int64)
     n = len(frames)
     ids = [video_id] * n if isinstance(video_id, str) else list(video_id)
-    classes = [None if _is_missing(c) else str(c) for c in visibility_class]
+    classes = np.empty(n, dtype=object)
+    classes[:] = list(visibility_class) if not isinstance(visibility_class, np.ndarray) else visibility_class
+    classes[pd.isna(classes)] = None  # NaN (pandas' missing string) -> None
+    odd = [i for i, c in enumerate(classes) if c is not None and not isinstance(c, str)]
+    classes[odd] = [str(classes[i]) for i in odd]
     return pd.DataFrame(
         {
             "video_id": pd.Series(ids, dtype="str") if n else pd.Series([], dtype="str"),
@@ -137,7 +138,7 @@ def validate_labels(
     if len(row_numbers) != len(df):
         raise ValueError(f"rows has {len(row_numbers)} entries for {len(df)} table rows")
     names = dict(file_columns or {})
-    ctx = _Context(source, row_numbers, names, row_name)
+    ctx = RowContext(source, row_numbers, names, row_name)
 
     frame = parse_integers(df["frame_index"], ctx=ctx, column="frame_index")
     ctx.fail_where(frame < 0, "frame_index", lambda i: f"negative frame index {frame[i]}")
@@ -145,41 +146,46 @@ def validate_labels(
         ctx.fail_where(
             frame >= n_frames,
             "frame_index",
-            lambda i: f"frame index {frame[i]} is past the end of the video ({n_frames} frames, last index {n_frames - 1})",
+            lambda i: f"frame index {frame[i]} is past the end of the video "
+            f"({n_frames} frames, last index {n_frames - 1})",
         )
     visible = _parse_bools(df["visible"], ctx=ctx, column="visible")
     x = parse_floats(df["x"], ctx=ctx, column="x")
     y = parse_floats(df["y"], ctx=ctx, column="y")
-    for col, values in (("x", x), ("y", y)):
-        ctx.fail_where(visible & np.isnan(values), col, lambda i: "visible row has no coordinate (empty or NaN)")
-        ctx.fail_where(np.isinf(values), col, lambda i: f"coordinate {values[i]} is not finite")
-    for col, values, size in (("x", x, width), ("y", y, height)):
-        if size is None:
-            continue
-        margin = max(COORD_MARGIN_PX, COORD_MARGIN_FRACTION * float(size))
-        with np.errstate(invalid="ignore"):
-            outside = (values < -margin) | (values > float(size) + margin)
-        ctx.fail_where(
-            outside,
-            col,
-            lambda i: f"coordinate {values[i]:g} is outside the frame (0..{size:g} px, margin {margin:g} px)",
-        )
+    _check_coordinates(ctx, "x", x, visible, width)
+    _check_coordinates(ctx, "y", y, visible, height)
 
-    ids = df["video_id"].to_numpy(dtype=object)
-    ctx.fail_where(
-        np.array([_is_missing(v) or str(v) == "" for v in ids], dtype=bool), "video_id", lambda i: "empty video_id"
-    )
-    id_text = [str(v) for v in ids]
+    ids = df["video_id"].reset_index(drop=True)
+    id_missing = ids.isna().to_numpy()
+    id_text = ids.where(~id_missing, "").astype(str)
+    ctx.fail_where(id_missing | (id_text == "").to_numpy(), "video_id", lambda i: "empty video_id")
     keys = pd.DataFrame({"video_id": id_text, "frame_index": frame})
     dup = keys.duplicated(keep="first").to_numpy()
 
     def _repeated(i: int) -> str:
-        same = (keys["video_id"].to_numpy() == id_text[i]) & (frame == frame[i])
+        same = (id_text.to_numpy() == id_text[i]) & (frame == frame[i])
         return f"frame {frame[i]} repeated (first at {row_name} {row_numbers[int(np.flatnonzero(same)[0])]})"
 
     ctx.fail_where(dup, "frame_index", _repeated)
 
-    return make_labels(id_text, frame, visible, x, y, df["visibility_class"].to_numpy(dtype=object))
+    return make_labels(id_text.tolist(), frame, visible, x, y, df["visibility_class"].to_numpy(dtype=object))
+
+
+def _check_coordinates(
+    ctx: RowContext, column: str, values: np.ndarray, visible: np.ndarray, size: float | None
+) -> None:
+    ctx.fail_where(visible & np.isnan(values), column, lambda i: "visible row has no coordinate (empty or NaN)")
+    ctx.fail_where(np.isinf(values), column, lambda i: f"coordinate {values[i]} is not finite")
+    if size is None:
+        return
+    margin = max(COORD_MARGIN_PX, COORD_MARGIN_FRACTION * float(size))
+    with np.errstate(invalid="ignore"):
+        outside = (values < -margin) | (values > float(size) + margin)
+    ctx.fail_where(
+        outside,
+        column,
+        lambda i: f"coordinate {values[i]:g} is outside the frame (0..{size:g} px, margin {margin:g} px)",
+    )
 
 
 def sort_labels(df: pd.DataFrame) -> pd.DataFrame:
@@ -187,7 +193,7 @@ def sort_labels(df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["video_id", "frame_index"], kind="stable").reset_index(drop=True)
 
 
-class _Context:
+class RowContext:
     """Where a value came from, to word errors: file, row numbers, file column names."""
 
     def __init__(self, source: str, rows: np.ndarray, names: Mapping[str, str], row_name: str) -> None:
@@ -211,12 +217,12 @@ class _Context:
 
 def make_context(
     source: str, rows: Sequence[int] | np.ndarray, names: Mapping[str, str] | None = None, row_name: str = "data row"
-) -> _Context:
+) -> RowContext:
     """An error context for readers that parse their own columns (see ``parse_floats``)."""
-    return _Context(source, np.asarray(rows), dict(names or {}), row_name)
+    return RowContext(source, np.asarray(rows), dict(names or {}), row_name)
 
 
-def parse_floats(values: pd.Series | Sequence[Any], *, ctx: _Context, column: str) -> np.ndarray:
+def parse_floats(values: pd.Series | Sequence[Any], *, ctx: RowContext, column: str) -> np.ndarray:
     """Values as float64; empty strings and None become NaN; anything else that is not
     a number raises ``LabelError`` naming its row and column."""
     series = pd.Series(values).reset_index(drop=True)
@@ -224,15 +230,16 @@ def parse_floats(values: pd.Series | Sequence[Any], *, ctx: _Context, column: st
         ctx.fail_where(np.ones(len(series), bool), column, lambda i: f"{series[i]!r} is not a number")
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    as_text = series.astype(object)
-    blank = np.array([_is_missing(v) or (isinstance(v, str) and v.strip() == "") for v in as_text], dtype=bool)
-    numbers = pd.to_numeric(as_text.where(~blank, None), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    spelled_nan = np.array([isinstance(v, str) and v.strip().lower() in ("nan", "-nan", "+nan") for v in as_text])
-    ctx.fail_where(np.isnan(numbers) & ~blank & ~spelled_nan, column, lambda i: f"{as_text[i]!r} is not a number")
+    missing = series.isna().to_numpy()
+    text = series.where(~missing, "").astype(str).str.strip()
+    blank = missing | (text == "").to_numpy()
+    numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    spelled_nan = text.str.lower().isin(["nan", "-nan", "+nan"]).to_numpy()
+    ctx.fail_where(np.isnan(numbers) & ~blank & ~spelled_nan, column, lambda i: f"{series[i]!r} is not a number")
     return numbers
 
 
-def parse_integers(values: pd.Series | Sequence[Any], *, ctx: _Context, column: str) -> np.ndarray:
+def parse_integers(values: pd.Series | Sequence[Any], *, ctx: RowContext, column: str) -> np.ndarray:
     """Values as int64; empty, non-numeric or fractional values raise ``LabelError``."""
     numbers = parse_floats(values, ctx=ctx, column=column)
     ctx.fail_where(np.isnan(numbers), column, lambda i: "missing value (an integer is required)")
@@ -245,7 +252,7 @@ _TRUE = ("1", "1.0", "true", "yes")
 _FALSE = ("0", "0.0", "false", "no")
 
 
-def _parse_bools(values: pd.Series, *, ctx: _Context, column: str) -> np.ndarray:
+def _parse_bools(values: pd.Series, *, ctx: RowContext, column: str) -> np.ndarray:
     series = values.reset_index(drop=True)
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=bool)
@@ -254,15 +261,6 @@ def _parse_bools(values: pd.Series, *, ctx: _Context, column: str) -> np.ndarray
     known = truth | np.array([t in _FALSE for t in text], dtype=bool)
     ctx.fail_where(~known, column, lambda i: f"{series[i]!r} is not a boolean (0/1, True/False)")
     return truth
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _quote(names: Iterable[str]) -> str:

@@ -79,7 +79,12 @@ def read_tracknet_csv(
         width=width,
         height=height,
         rows=csv.rows,
-        file_columns={"frame_index": csv.names["Frame"], "visible": csv.names["Visibility"], "x": csv.names["X"], "y": csv.names["Y"]},
+        file_columns={
+            "frame_index": csv.names["Frame"],
+            "visible": csv.names["Visibility"],
+            "x": csv.names["X"],
+            "y": csv.names["Y"],
+        },
     )
     return sort_labels(checked)
 
@@ -102,9 +107,8 @@ def write_tracknet_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
             f"({', '.join(map(str, videos[:3]))}{', ...' if len(videos) > 3 else ''})"
         )
     lines = [",".join(TRACKNET_COLUMNS)]
-    for frame, visible, x, y in zip(
-        checked["frame_index"].to_numpy(), checked["visible"].to_numpy(), checked["x"].to_numpy(), checked["y"].to_numpy()
-    ):
+    columns = (checked[c].to_numpy() for c in ("frame_index", "visible", "x", "y"))
+    for frame, visible, x, y in zip(*columns):
         lines.append(f"{frame},1,{float(x)!r},{float(y)!r}" if visible else f"{frame},0,0,0")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")

@@ -98,7 +98,7 @@ def plan_chunks(
                 seek_dts=int(info.dts[a]) if a > 0 else None,
                 stop_dts=int(info.dts[b]) if b < n else None,
                 context_seek_dts=ctx_seek,
-                context_frames=context_frames if a > 0 else 0,
+                context_frames=context_frames,
                 time_base=info.time_base,
                 start_pts=info.start_pts,
                 fps=info.fps,

@@ -75,9 +75,53 @@ def probe_video(uri: str, storage_options: Mapping[str, Any] | None = None, *, s
     except FileNotFoundError:
         raise VideoError(uri, "no such file") from None
     except av.error.FFmpegError as exc:
-        raise VideoError(uri, f"not a readable video ({_ffmpeg_reason(exc)})") from None
+        raise VideoError(uri, _explain_unreadable(uri, size, storage_options, exc)) from None
     except OSError as exc:
         raise VideoError(uri, f"cannot read file ({exc.strerror or exc})") from None
+
+
+def _explain_unreadable(uri: str, size: int, storage_options, exc: Exception) -> str:
+    """A reason a person can act on, from the file's first bytes and, for the
+    MP4 family, its top-level boxes (headers only)."""
+    generic = f"not a readable video ({_ffmpeg_reason(exc)})"
+    try:
+        with open_binary(uri, storage_options) as fh:
+            head = fh.read(64)
+            if head[4:8] == b"ftyp":
+                return _explain_mp4(fh, size) or generic
+    except OSError:
+        return generic
+    try:
+        text = head.decode("utf-8")
+        if text and all(ch.isprintable() or ch.isspace() for ch in text):
+            return "not a video: the file holds text"
+    except UnicodeDecodeError:
+        pass
+    return generic
+
+
+def _explain_mp4(fh, size: int) -> str | None:
+    offset, boxes = 0, []
+    while offset + 8 <= size and len(boxes) < 10_000:
+        fh.seek(offset)
+        header = fh.read(16)
+        box_size = int.from_bytes(header[:4], "big")
+        kind = header[4:8].decode("latin-1")
+        if box_size == 1 and len(header) >= 16:
+            box_size = int.from_bytes(header[8:16], "big")
+        elif box_size == 0:
+            box_size = size - offset
+        if box_size < 8:
+            return f"corrupt MP4: box '{kind}' at byte {offset} has size {box_size}"
+        boxes.append(kind)
+        if offset + box_size > size:
+            if "moov" not in boxes:
+                return f"MP4 without its moov atom: truncated at byte {size} inside '{kind}' (needs {offset + box_size})"
+            return f"truncated MP4: box '{kind}' needs {offset + box_size} bytes, the file has {size}"
+        offset += box_size
+    if "moov" not in boxes:
+        return "MP4 without its moov atom (the recording was not finalized or the index was stripped)"
+    return None
 
 
 def _size(uri: str, storage_options: Mapping[str, Any] | None) -> int:

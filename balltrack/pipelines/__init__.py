@@ -1,0 +1,1 @@
+"""Ray compositions of the core stages. No algorithm lives here."""
