@@ -146,7 +146,7 @@ def read_video_frames(
     num_cpus: float = 1.0,
     on_error: str = "warn",
     interpolation: str = INTERPOLATION,
-    ray_remote_args: Mapping[str, Any] | None = None,
+    resources: Mapping[str, float] | None = None,
 ) -> "ray.data.Dataset":
     """Decode videos into a Ray Dataset with one row per frame.
 
@@ -165,6 +165,8 @@ def read_video_frames(
         storage_options: fsspec/s3fs options (``endpoint_url``, ``key``,
             ``secret``...); by default the standard AWS variables apply.
         num_cpus: CPUs per read task; the decoder uses that many threads.
+        resources: custom Ray resources per read task (e.g. ``{"decode": 1}``
+            to place decoding on nodes that advertise it).
         on_error: 'warn' skips videos that do not probe, logging why;
             'raise' stops at the first one.
 
@@ -199,5 +201,6 @@ def read_video_frames(
     return ray.data.read_datasource(
         source,
         override_num_blocks=len(chunks),
-        ray_remote_args={"num_cpus": num_cpus, **dict(ray_remote_args or {})},
+        num_cpus=num_cpus,
+        resources=dict(resources) if resources else None,
     )

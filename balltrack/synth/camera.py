@@ -55,26 +55,44 @@ def look_at(position_m: np.ndarray, target_m: np.ndarray) -> np.ndarray:
 def broadcast_camera(rng: np.random.Generator, width: int, height: int) -> Camera:
     """The main broadcast camera: high behind the near baseline, court framed as a trapezoid.
 
-    The focal length is the largest that keeps the near baseline within ~80% of the width
-    and the court length within ~60% of the height, so any aspect ratio frames the court.
+    The near baseline spans ~72-80% of the width and the court's length ~56-62% of the height
+    with the far baseline ~27-31% down the frame: the camera height is solved so that any
+    aspect ratio gets that framing (taller frames need a steeper view).
     """
-    pos = np.array([rng.uniform(-0.8, 0.8), -rng.uniform(24.0, 29.0), rng.uniform(9.0, 12.0)])
+    fill_w, fill_h = rng.uniform(0.72, 0.80), rng.uniform(0.56, 0.62)
+    want = fill_h * height / (fill_w * width)  # court length / near-baseline width, in pixels
+    back = COURT_HALF_LENGTH_M + rng.uniform(16.0, 22.0)
+    x0 = rng.uniform(-0.8, 0.8)
     target = np.array([0.0, rng.uniform(0.0, 2.0), 0.0])
+    lo, hi = 2.0, 60.0
+    for _ in range(40):  # the ratio grows with the camera height: bisect
+        mid = (lo + hi) / 2
+        if _spans(np.array([x0, -back, mid]), target)[1] < want:
+            lo = mid
+        else:
+            hi = mid
+    pos = np.array([x0, -back, (lo + hi) / 2])
     rot = look_at(pos, target)
-    unit = Camera(width, height, 1.0, 0.0, 0.0, pos, rot)
-    corners = np.array(
-        [
-            [-DOUBLES_HALF_WIDTH_M, -COURT_HALF_LENGTH_M, 0.0],
-            [DOUBLES_HALF_WIDTH_M, -COURT_HALF_LENGTH_M, 0.0],
-            [-DOUBLES_HALF_WIDTH_M, COURT_HALF_LENGTH_M, 0.0],
-            [DOUBLES_HALF_WIDTH_M, COURT_HALF_LENGTH_M, 0.0],
-        ]
-    )
-    uv, _ = unit.project(corners)
-    near_width = uv[1, 0] - uv[0, 0]
-    court_height = uv[0, 1] - uv[2, 1]
-    focal = min(rng.uniform(0.74, 0.82) * width / near_width, 0.60 * height / court_height)
+    uv, near_width, _ = _spans(pos, target, with_uv=True)
+    focal = fill_w * width / near_width
     cx = (width - 1) / 2 - focal * (uv[0, 0] + uv[1, 0]) / 2
-    # The far baseline lands ~28-34% down the frame; crowd and boards fill the band above.
-    cy = rng.uniform(0.28, 0.34) * height - focal * uv[2, 1]
+    cy = rng.uniform(0.27, 0.31) * height - focal * uv[2, 1]
     return Camera(width, height, float(focal), float(cx), float(cy), pos, rot)
+
+
+_CORNERS = np.array(
+    [
+        [-DOUBLES_HALF_WIDTH_M, -COURT_HALF_LENGTH_M, 0.0],
+        [DOUBLES_HALF_WIDTH_M, -COURT_HALF_LENGTH_M, 0.0],
+        [-DOUBLES_HALF_WIDTH_M, COURT_HALF_LENGTH_M, 0.0],
+        [DOUBLES_HALF_WIDTH_M, COURT_HALF_LENGTH_M, 0.0],
+    ]
+)
+
+
+def _spans(pos: np.ndarray, target: np.ndarray, with_uv: bool = False):
+    """Near-baseline width and (court length / that width) at unit focal length."""
+    uv, _ = Camera(1, 1, 1.0, 0.0, 0.0, pos, look_at(pos, target)).project(_CORNERS)
+    near_width = uv[1, 0] - uv[0, 0]
+    ratio = (uv[0, 1] - uv[2, 1]) / near_width
+    return (uv, near_width, ratio) if with_uv else (near_width, ratio)

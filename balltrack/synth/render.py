@@ -29,6 +29,16 @@ class Sprite:
         w, h = max(1, math.ceil(u1) - x0 + 1), max(1, math.ceil(v1) - y0 + 1)
         return cls(x0, y0, np.zeros((h, w), np.float32), np.zeros((h, w, 3), np.float32))
 
+    def _grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel-centre coordinates of the patch columns ``(1, w)`` and rows ``(h, 1)``."""
+        grid = getattr(self, "_grid_cache", None)
+        if grid is None or grid[0].shape[1] != self.alpha.shape[1] or grid[1].shape[0] != self.alpha.shape[0]:
+            h, w = self.alpha.shape
+            grid = (np.arange(self.x0, self.x0 + w, dtype=np.float32)[None, :],
+                    np.arange(self.y0, self.y0 + h, dtype=np.float32)[:, None])
+            self._grid_cache = grid
+        return grid
+
     def paint(self, coverage, bbox: tuple[float, float, float, float], colour, opacity: float = 1.0) -> None:
         """Paint ``colour`` over the sprite where ``coverage(X, Y)`` (pixel grids) is > 0 in ``bbox``."""
         h, w = self.alpha.shape
@@ -36,9 +46,11 @@ class Sprite:
         c1, r1 = min(w, math.ceil(bbox[2]) - self.x0 + 1), min(h, math.ceil(bbox[3]) - self.y0 + 1)
         if c0 >= c1 or r0 >= r1:
             return
-        X = np.arange(c0 + self.x0, c1 + self.x0, dtype=np.float32)[None, :]
-        Y = np.arange(r0 + self.y0, r1 + self.y0, dtype=np.float32)[:, None]
-        a = (coverage(X, Y) * opacity).astype(np.float32)
+        X, Y = self._grid()
+        X, Y = X[:, c0:c1], Y[r0:r1]
+        a = coverage(X, Y).astype(np.float32, copy=False)
+        if opacity != 1.0:
+            a = a * np.float32(opacity)
         sub_a, sub_rgb = self.alpha[r0:r1, c0:c1], self.rgb[r0:r1, c0:c1]
         sub_rgb *= 1 - a[..., None]
         sub_rgb += a[..., None] * np.asarray(colour, np.float32)
@@ -87,12 +99,18 @@ def covered_fraction(ball: Sprite, occluder: Sprite) -> float:
 
 # --- signed-distance coverage helpers (pixel units; > 0 inside) -------------------------
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    """Clip to [0, 1] in place (np.clip's wrapper costs more than the work on small patches)."""
+    np.maximum(x, 0, out=x)
+    return np.minimum(x, 1, out=x)
+
+
 def capsule(ax: float, ay: float, bx: float, by: float, r: float):
     def cov(X, Y):
         dx, dy = bx - ax, by - ay
-        t = np.clip(((X - ax) * dx + (Y - ay) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
+        t = _unit(((X - ax) * dx + (Y - ay) * dy) / max(dx * dx + dy * dy, 1e-9))
         dist = np.sqrt((X - ax - t * dx) ** 2 + (Y - ay - t * dy) ** 2)
-        return np.clip(r + 0.5 - dist, 0, 1)
+        return _unit(r + 0.5 - dist)
 
     return cov, (min(ax, bx) - r - 1, min(ay, by) - r - 1, max(ax, bx) + r + 1, max(ay, by) + r + 1)
 
@@ -100,15 +118,22 @@ def capsule(ax: float, ay: float, bx: float, by: float, r: float):
 def ellipse(cx: float, cy: float, rx: float, ry: float):
     def cov(X, Y):
         k = np.sqrt(((X - cx) / rx) ** 2 + ((Y - cy) / ry) ** 2)
-        return np.clip((1 - k) * min(rx, ry) + 0.5, 0, 1)
+        return _unit((1 - k) * min(rx, ry) + 0.5)
 
     return cov, (cx - rx - 1, cy - ry - 1, cx + rx + 1, cy + ry + 1)
 
 
+def ring(cx: float, cy: float, r: float, half_width: float):
+    def cov(X, Y):
+        return _unit(half_width + 0.5 - np.abs(np.sqrt((X - cx) ** 2 + (Y - cy) ** 2) - r))
+
+    return cov, (cx - r - half_width - 1, cy - r - half_width - 1, cx + r + half_width + 1, cy + r + half_width + 1)
+
+
 def box(x0: float, y0: float, x1: float, y1: float):
     def cov(X, Y):
-        cx = np.clip(np.minimum(X + 0.5, x1) - np.maximum(X - 0.5, x0), 0, 1)
-        cy = np.clip(np.minimum(Y + 0.5, y1) - np.maximum(Y - 0.5, y0), 0, 1)
+        cx = _unit(np.minimum(X + 0.5, x1) - np.maximum(X - 0.5, x0))
+        cy = _unit(np.minimum(Y + 0.5, y1) - np.maximum(Y - 0.5, y0))
         return cx * cy
 
     return cov, (x0 - 1, y0 - 1, x1 + 1, y1 + 1)
@@ -196,7 +221,8 @@ def player_sprite(feet_u: float, feet_v: float, height_px: float, look: PlayerLo
     grip_end = (hand[0] + direction[0] * 0.14 * h, hand[1] + direction[1] * 0.14 * h)
     s.paint(*capsule(*hand, *grip_end, 0.013 * h), look.racket)
     head_r = (hand[0] + direction[0] * 0.26 * h, hand[1] + direction[1] * 0.26 * h)
-    s.paint(*ellipse(head_r[0], head_r[1], 0.07 * h, 0.07 * h), look.racket, opacity=0.75)
+    s.paint(*ellipse(head_r[0], head_r[1], 0.07 * h, 0.07 * h), (205, 205, 195), opacity=0.3)  # strings
+    s.paint(*ring(head_r[0], head_r[1], 0.07 * h, max(0.012 * h, 0.35)), look.racket)
     return s
 
 
@@ -214,18 +240,16 @@ def crop(canvas: np.ndarray, margin: int, ox: float, oy: float, height: int, wid
     ix, iy = int(math.floor(x)), int(math.floor(y))
     fx, fy = np.float32(x - ix), np.float32(y - iy)
     a = canvas[iy : iy + height + 1, ix : ix + width + 1]
-    top = a[:-1, :-1] * (1 - fx) + a[:-1, 1:] * fx
-    bot = a[1:, :-1] * (1 - fx) + a[1:, 1:] * fx
-    top *= 1 - fy
-    bot *= fy
-    top += bot
-    return top
+    out = a[:-1, :-1] * ((1 - fx) * (1 - fy))
+    out += a[:-1, 1:] * (fx * (1 - fy))
+    out += a[1:, :-1] * ((1 - fx) * fy)
+    out += a[1:, 1:] * (fx * fy)
+    return out
 
 
-def finish(frame: np.ndarray, noise: np.ndarray, nx: int, ny: int, gain: float) -> np.ndarray:
-    """Sensor gain and noise (a crop of a noise tile at ``(nx, ny)``), then uint8 RGB."""
+def finish(frame: np.ndarray, noise: np.ndarray, nx: int, ny: int) -> np.ndarray:
+    """Add sensor noise (a crop of a noise tile at ``(nx, ny)``), then uint8 RGB."""
     H, W = frame.shape[:2]
-    frame *= gain
     frame += noise[ny : ny + H, nx : nx + W, None]
     np.clip(frame, 0, 255, out=frame)
     return frame.astype(np.uint8)
