@@ -19,7 +19,10 @@ def soundtrack(rng: np.random.Generator, seconds: float, rate: int, events: list
         if i0 >= n:
             continue
         if kind in ("hit", "bounce"):
-            dur, f, amp, decay = (0.08, rng.uniform(550, 900), 0.45, 0.012) if kind == "hit" else (0.06, rng.uniform(180, 320), 0.15, 0.02)
+            if kind == "hit":  # a sharp, higher crack
+                dur, f, amp, decay = 0.08, rng.uniform(550, 900), 0.45, 0.012
+            else:  # a dull thud
+                dur, f, amp, decay = 0.06, rng.uniform(180, 320), 0.15, 0.02
             tt = np.arange(int(dur * rate)) / rate
             burst = amp * np.exp(-tt / decay) * (np.sin(2 * np.pi * f * tt) + 0.4 * rng.standard_normal(tt.size))
         elif kind == "rally_end":

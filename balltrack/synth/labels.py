@@ -2,7 +2,11 @@
 
 - ``<stem>.csv``: TrackNet labels ``Frame,Visibility,X,Y`` (source pixels, 2 decimals; 0,0 when invisible).
 - ``<stem>.meta.csv``: ``Frame,Radius,VisibilityClass,Shot`` (radius px, class, camera shot index).
-- ``<stem>.events.json``: clip facts and the ``hit | bounce | cut | rally_start | rally_end`` events.
+- ``<stem>.events.json``: clip facts (video, fps, width, height, n_frames, seed, clip_index), the
+  ``events`` - ``{"frame", "time_s", "type"}`` with type ``hit | bounce | cut | rally_start | rally_end``,
+  ``time_s`` the exact time of the event and ``frame`` the nearest frame (a cut's first frame) -
+  and the camera ``shots`` - ``{"index", "kind", "start_frame", "end_frame"}``, end exclusive,
+  kind ``main | crowd | closeup``.
 """
 
 from __future__ import annotations

@@ -214,9 +214,11 @@ def simulate_rally(rng: np.random.Generator, t_start: float, t_end: float, surfa
         recover_t = max(last_t, t_hit - rng.uniform(0.0, 0.4))
         if recover_t > last_t + 0.3:
             waypoints[hitter].append((recover_t, rng.uniform(-1.2, 1.2), hitter * rng.uniform(11.8, 12.8)))
-        lob = rng.random() < 0.25
-        target = (rng.uniform(-SINGLES_X_M, SINGLES_X_M), hitter * (rng.uniform(8.5, 11.0) if lob else rng.uniform(6.5, 11.0)))
-        flight = rng.uniform(2.4, 3.0) if lob else rng.uniform(0.85, 1.35)
+        lob_flight = rng.uniform(2.6, 3.2)  # apex ~8-10 m: above the top of the frame
+        lob = rng.random() < 0.6 and t_hit + lob_flight + 0.4 < t_end  # it must come down before the cut
+        depth_m = rng.uniform(8.5, 11.0) if lob else rng.uniform(6.5, 11.0)
+        target = (rng.uniform(-SINGLES_X_M, SINGLES_X_M), hitter * depth_m)
+        flight = lob_flight if lob else rng.uniform(0.85, 1.35)
         v = aim(p_hit, target, flight, surface)
         hitter, shots = receiver, shots + 1
 

@@ -232,6 +232,27 @@ def shadow_sprite(u: float, v: float, rx: float, ry: float) -> Sprite:
     return s
 
 
+def score_bug(width: int, height: int, rng: np.random.Generator) -> Sprite:
+    """The broadcaster's score graphic: a dark box of two rows of 'names' and 'digits'."""
+    w, h = 0.24 * width, 0.085 * height
+    x0, y0 = rng.uniform(0.025, 0.04) * width, rng.uniform(0.04, 0.06) * height
+    s = Sprite.empty(x0, y0, x0 + w, y0 + h)
+    s.paint(*box(x0, y0, x0 + w, y0 + h), (20, 30, 70), opacity=0.85)
+    s.paint(*box(x0 + 0.72 * w, y0, x0 + w, y0 + h), (240, 200, 40), opacity=0.9)  # the score column
+    glyph_h = 0.26 * h
+    for row in range(2):
+        gy = y0 + (0.17 + 0.46 * row) * h
+        gx = x0 + 0.05 * w
+        while gx < x0 + 0.6 * w:  # a name: glyphs of random width, a space now and then
+            gw = rng.uniform(0.018, 0.035) * w
+            s.paint(*box(gx, gy, gx + gw, gy + glyph_h), (240, 240, 240))
+            gx += gw + (0.04 * w if rng.random() < 0.15 else 0.012 * w)
+        for k in range(2):  # two digits of the score
+            dx = x0 + (0.78 + 0.1 * k) * w
+            s.paint(*box(dx, gy, dx + 0.05 * w, gy + glyph_h), (20, 20, 30))
+    return s
+
+
 # --- whole frame -------------------------------------------------------------------------
 
 def crop(canvas: np.ndarray, margin: int, ox: float, oy: float, height: int, width: int) -> np.ndarray:

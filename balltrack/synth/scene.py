@@ -30,15 +30,15 @@ SURFACE_STYLES = {
     "clay": ((190, 98, 62), (176, 90, 58)),
     "grass": ((86, 140, 64), (78, 128, 58)),
 }
-_SHIRTS = np.array(
+SHIRTS = np.array(
     [
         [235, 235, 235], [200, 40, 40], [30, 50, 120], [240, 210, 60], [20, 20, 25], [40, 140, 70],
         [240, 130, 40], [120, 60, 150], [90, 170, 220], [250, 200, 200], [150, 150, 150], [60, 60, 80],
     ],
     dtype=np.float32,
 )
-_SKIN = np.array([[238, 200, 170], [205, 160, 120], [160, 110, 75], [110, 75, 50]], dtype=np.float32)
-_HAIR = np.array([[30, 22, 18], [70, 45, 25], [150, 110, 60], [200, 180, 130], [90, 90, 90]], dtype=np.float32)
+SKIN = np.array([[238, 200, 170], [205, 160, 120], [160, 110, 75], [110, 75, 50]], dtype=np.float32)
+HAIR = np.array([[30, 22, 18], [70, 45, 25], [150, 110, 60], [200, 180, 130], [90, 90, 90]], dtype=np.float32)
 _BOARDS = np.array([[20, 40, 100], [10, 70, 50], [120, 20, 30], [25, 25, 30], [200, 90, 20]], dtype=np.float32)
 
 
@@ -124,9 +124,9 @@ def _crowd_looks(s: np.ndarray, z: np.ndarray, seat_w: float, row_h: float, rng:
     fz = z / row_h - j
     key = ((i.astype(np.int64) * 7919 + j.astype(np.int64) * 104729) % _CELL_KEYS).astype(np.int32)
     present = rng.random(_CELL_KEYS) < 0.88
-    shirt = _SHIRTS[rng.integers(0, len(_SHIRTS), _CELL_KEYS)] * rng.uniform(0.6, 1.0, (_CELL_KEYS, 1))
-    skin = _SKIN[rng.integers(0, len(_SKIN), _CELL_KEYS)]
-    hair = _HAIR[rng.integers(0, len(_HAIR), _CELL_KEYS)]
+    shirt = SHIRTS[rng.integers(0, len(SHIRTS), _CELL_KEYS)] * rng.uniform(0.6, 1.0, (_CELL_KEYS, 1))
+    skin = SKIN[rng.integers(0, len(SKIN), _CELL_KEYS)]
+    hair = HAIR[rng.integers(0, len(HAIR), _CELL_KEYS)]
     seat = np.array([38, 42, 52], dtype=np.float32) * (0.8 + 0.3 * (j % 3)[:, None] / 2)
 
     def look(dx: np.ndarray, dz: np.ndarray) -> np.ndarray:
@@ -232,7 +232,8 @@ def stadium_backdrop(camera: Camera, margin: int, surface: str, rng: np.random.G
     bs, bzz = ws[boards], wz[boards]
     b_idx = np.floor(bs / board_len).astype(np.int64)
     fs, fz = bs / board_len - b_idx, bzz / board_h
-    text = (fs > 0.12) & (fs < 0.88) & (fz > 0.3) & (fz < 0.72) & (np.sin(fs * board_len * 2 * np.pi / 0.45 + b_idx) > -0.35)
+    letters = np.sin(fs * board_len * 2 * np.pi / 0.45 + b_idx) > -0.35
+    text = (fs > 0.12) & (fs < 0.88) & (fz > 0.3) & (fz < 0.72) & letters
     text_col = np.where((b_idx % 3 == 0)[:, None], np.float32([245, 230, 90]), np.float32([240, 240, 240]))
     rgb[boards] = np.where(text[:, None], text_col, _BOARDS[b_pal[b_idx % 97]])
     rgb[wall & (wz >= board_h) & (wz < stand_z0)] = [18, 18, 22]
@@ -255,7 +256,8 @@ def stadium_backdrop(camera: Camera, margin: int, surface: str, rng: np.random.G
             nx, nz = cxm + t_net * wdx, czm + t_net * wdz
         nx, nz = np.where(np.isfinite(nx), nx, 1e6), np.where(np.isfinite(nz), nz, -1e6)
         fp_x, fp_z = _footprint(nx), _footprint(nz)
-        top = NET_CENTRE_H_M + (NET_POST_H_M - NET_CENTRE_H_M) * (np.minimum(np.abs(nx), NET_POST_X_M) / NET_POST_X_M) ** 1.5
+        sag = (np.minimum(np.abs(nx), NET_POST_X_M) / NET_POST_X_M) ** 1.5
+        top = NET_CENTRE_H_M + (NET_POST_H_M - NET_CENTRE_H_M) * sag
         across = band_coverage(nx, -NET_POST_X_M, NET_POST_X_M, fp_x)
         mesh = across * band_coverage(nz, 0.0, top - 0.06, fp_z) * 0.42
         tape = across * band_coverage(nz, top - 0.06, top, fp_z) * 0.95
@@ -350,16 +352,17 @@ def closeup_backdrop(width: int, height: int, margin: int, surface: str, rng: np
     # The player: shoulders from the bottom edge, neck, head.
     pcx = W * rng.uniform(0.35, 0.65)
     unit = H * rng.uniform(0.28, 0.36)
-    shirt = _SHIRTS[rng.integers(len(_SHIRTS))]
-    skin = _SKIN[rng.integers(len(_SKIN))]
-    hair = _HAIR[rng.integers(len(_HAIR))]
+    shirt = SHIRTS[rng.integers(len(SHIRTS))]
+    skin = SKIN[rng.integers(len(SKIN))]
+    hair = HAIR[rng.integers(len(HAIR))]
     head_cy = H - 2.0 * unit
     shoulders = (((uu - pcx) / (1.6 * unit)) ** 2 + ((vv - (H + 0.2 * unit)) / (1.1 * unit)) ** 2) < 1
     neck = (np.abs(uu - pcx) < 0.28 * unit) & (vv > head_cy) & (vv < H - 0.7 * unit)
     head = (((uu - pcx) / (0.55 * unit)) ** 2 + ((vv - head_cy) / (0.72 * unit)) ** 2) < 1
     hair_m = head & (vv < head_cy - 0.25 * unit)
     band = head & (vv > head_cy - 0.42 * unit) & (vv < head_cy - 0.28 * unit)
-    eyes = ((((np.abs(uu - pcx) - 0.2 * unit) / (0.07 * unit)) ** 2 + ((vv - head_cy + 0.02 * unit) / (0.05 * unit)) ** 2) < 1)
+    eyes = (((np.abs(uu - pcx) - 0.2 * unit) / (0.07 * unit)) ** 2
+            + ((vv - head_cy + 0.02 * unit) / (0.05 * unit)) ** 2) < 1
     mouth = (np.abs(uu - pcx) < 0.14 * unit) & (np.abs(vv - head_cy - 0.38 * unit) < 0.03 * unit)
     features = (neck, skin * 0.9), (shoulders, shirt), (head, skin), (hair_m, hair), (band, [240, 240, 240]), \
         (eyes & head, [40, 30, 30]), (mouth & head, skin * 0.6)

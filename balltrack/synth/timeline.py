@@ -25,8 +25,8 @@ class Shot:
 def plan_shots(rng: np.random.Generator, n_frames: int, fps: float) -> list[Shot]:
     """Main-camera rallies separated by short cutaways (crowd or player close-up).
 
-    A clip of at least 2 s always has a cutaway, placed mid-clip; longer clips alternate
-    rallies of 3.5-7 s with cutaways of 0.8-1.6 s. Clips end on a main shot when possible.
+    A clip of 2-14 s opens on a rally over 55-75% of it, then a cutaway, then the main
+    camera again; longer clips alternate rallies of 3.5-7 s with cutaways of 0.8-1.6 s.
     """
     seconds = n_frames / fps
     kinds: list[str] = []
@@ -35,7 +35,7 @@ def plan_shots(rng: np.random.Generator, n_frames: int, fps: float) -> list[Shot
     while t < seconds - 1e-9:
         rest = seconds - t
         if not kinds:
-            main = seconds * rng.uniform(0.38, 0.55) if 2 <= seconds < 14 else min(rest, rng.uniform(3.5, 7.0))
+            main = seconds * rng.uniform(0.55, 0.75) if 2 <= seconds < 14 else min(rest, rng.uniform(3.5, 7.0))
         else:
             main = rng.uniform(3.5, 7.0)
             main = rest if rest - main < 1.5 else main

@@ -1,0 +1,116 @@
+"""Decode throughput of read_video_frames against the ffmpeg command line.
+
+For each file: frames/s of ``read_video_frames(size=(512, 288))`` consumed with
+``iter_batches`` on a local Ray using every core, beside the limit measured in
+the same run with ``ffmpeg -threads 1 -i F -vf scale=512:288 -pix_fmt rgb24 -f
+null -`` run as one process per core at once, and the ratio. For the long
+files it also decodes the file as a single chunk to show what chunking buys.
+Median of --runs runs. Prints a table; also writes bench/out/ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._media import OUT, broadcast_like, ffmpeg_exe, real_clips  # noqa: E402
+
+
+def ffmpeg_fps(path: Path, n_frames: int, procs: int) -> float:
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-threads", "1", "-i", str(path),
+           "-vf", "scale=512:288", "-pix_fmt", "rgb24", "-f", "null", "-"]
+    t0 = time.perf_counter()
+    running = [subprocess.Popen(cmd) for _ in range(procs)]
+    for p in running:
+        if p.wait() != 0:
+            raise RuntimeError(f"ffmpeg failed on {path}")
+    return procs * n_frames / (time.perf_counter() - t0)
+
+
+def ours_fps(paths: list[Path], chunk_s: float | None) -> tuple[float, int]:
+    import balltrack
+
+    t0 = time.perf_counter()
+    ds = balltrack.read_video_frames([str(p) for p in paths], size=(512, 288), chunk_s=chunk_s)
+    n = 0
+    for batch in ds.iter_batches(batch_size=256, batch_format="numpy"):
+        n += len(batch["frame_index"])
+    return n / (time.perf_counter() - t0), n
+
+
+def median_of(fn, runs: int) -> float:
+    return statistics.median(fn() for _ in range(runs))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=180, help="length of the generated 720p/1080p files")
+    parser.add_argument("--chunk-s", type=float, default=20.0)
+    args = parser.parse_args(argv)
+
+    import ray
+
+    from balltrack.video.probe import probe_video
+
+    cores = os.cpu_count() or 1
+    ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    files = {
+        "720p": [broadcast_like(args.seconds, 1280, 720)],
+        "1080p": [broadcast_like(args.seconds, 1920, 1080)],
+        "real clips": real_clips(),
+    }
+    # Warm up workers and the page cache so the first measurement is not an outlier.
+    ours_fps(files["720p"], args.chunk_s)
+    results = []
+    print(f"{'input':12s} {'frames':>7s} {'ffmpeg x%d f/s' % cores:>15s} {'ours f/s':>9s} {'ratio':>6s} "
+          f"{'1 chunk f/s':>11s} {'chunked/1':>9s}")
+    for label, paths in files.items():
+        if not paths:
+            print(f"{label:12s} (absent)")
+            continue
+        n_frames = sum(probe_video(str(p)).n_frames for p in paths)
+        if len(paths) == 1:
+            ff = median_of(lambda: ffmpeg_fps(paths[0], n_frames, cores), args.runs)
+        else:
+            ff = median_of(lambda: _ffmpeg_many(paths, cores), args.runs)
+        ours = median_of(lambda: ours_fps(paths, args.chunk_s)[0], args.runs)
+        single = median_of(lambda: ours_fps(paths, float("inf"))[0], args.runs) if len(paths) == 1 else None
+        row = {"input": label, "frames": n_frames, "ffmpeg_fps": ff, "ours_fps": ours, "ratio": ours / ff,
+               "single_chunk_fps": single, "chunked_over_single": (ours / single) if single else None}
+        results.append(row)
+        print(f"{label:12s} {n_frames:7d} {ff:15.1f} {ours:9.1f} {ours / ff:6.2f} "
+              f"{(f'{single:11.1f}' if single else '          -')} "
+              f"{(f'{ours / single:9.2f}' if single else '        -')}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "ingest.json").write_text(json.dumps({"cores": cores, "runs": args.runs, "results": results}, indent=2))
+    return 0
+
+
+def _ffmpeg_many(paths: list[Path], procs: int) -> float:
+    """Many short files: a pool of `procs` ffmpeg processes works through them."""
+    from balltrack.video.probe import probe_video
+
+    cmd = lambda p: [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-threads", "1", "-i", str(p),  # noqa: E731
+                     "-vf", "scale=512:288", "-pix_fmt", "rgb24", "-f", "null", "-"]
+    total = sum(probe_video(str(p)).n_frames for p in paths)
+    queue = list(paths)
+    running: list[subprocess.Popen] = []
+    t0 = time.perf_counter()
+    while queue or running:
+        while queue and len(running) < procs:
+            running.append(subprocess.Popen(cmd(queue.pop(0))))
+        running[0].wait()
+        running = [p for p in running if p.poll() is None]
+    return total / (time.perf_counter() - t0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
