@@ -141,6 +141,8 @@ def generate_clip(spec: ClipSpec, out_dir: str | Path) -> Path:
     )
     main_backdrop: Backdrop | None = None
     score = score_bug(W, H, r_style) if r_style.random() < 0.7 else None
+    label_files = [out / f"{spec.stem}{ext}" for ext in (".csv", ".meta.csv", ".events.json")]
+    written: list[Path] = []
     try:
         for shot in shots:
             if shot.kind == "main":
@@ -158,18 +160,24 @@ def generate_clip(spec: ClipSpec, out_dir: str | Path) -> Path:
                     a0, a1 = round(i * AUDIO_RATE_HZ / fps), round((i + 1) * AUDIO_RATE_HZ / fps)
                     if a1 > a0:
                         writer.write_audio(audio[a0:a1])
-        writer.close()
+        # Labels first, the video last: whoever sees the .mp4 finds its labels beside it.
+        shot_docs = [{"index": s.index, "kind": s.kind, "start_frame": s.start_frame, "end_frame": s.end_frame}
+                     for s in shots]
+        texts = [
+            lab.tracknet_csv(labels.visible, labels.x, labels.y),
+            lab.meta_csv(labels.radius, labels.cls, labels.shot),
+            lab.events_json(video=f"{spec.stem}.mp4", fps=float(fps), width=int(W), height=int(H), n_frames=n,
+                            seed=int(spec.seed), clip_index=int(spec.index), events=events, shots=shot_docs),
+        ]
+        for path, text in zip(label_files, texts):
+            lab.write_atomic(path, text)
+            written.append(path)
+        return writer.close()
     except BaseException:
         writer.abort()
+        for path in written:  # no labels of this run without their video
+            path.unlink(missing_ok=True)
         raise
-    lab.write_atomic(out / f"{spec.stem}.csv", lab.tracknet_csv(labels.visible, labels.x, labels.y))
-    lab.write_atomic(out / f"{spec.stem}.meta.csv", lab.meta_csv(labels.radius, labels.cls, labels.shot))
-    shot_docs = [{"index": s.index, "kind": s.kind, "start_frame": s.start_frame, "end_frame": s.end_frame}
-                 for s in shots]
-    lab.write_atomic(out / f"{spec.stem}.events.json", lab.events_json(
-        video=f"{spec.stem}.mp4", fps=float(fps), width=W, height=H, n_frames=n, seed=spec.seed,
-        clip_index=spec.index, events=events, shots=shot_docs))
-    return out / f"{spec.stem}.mp4"
 
 
 def _event(t: float, kind: str, fps: float, n: int, frame: int | None = None) -> dict:

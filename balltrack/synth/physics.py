@@ -55,11 +55,11 @@ class Rally:
 
     def player_at(self, side: int, t_s: np.ndarray) -> np.ndarray:
         """Player ground position ``(len(t), 2)``: smoothstep between waypoints."""
-        wp = np.array(self.waypoints[side], dtype=np.float64)
+        wp = np.array(self.waypoints[side], dtype=np.float64)  # (n, 3): t, x, y; sorted by t
         t = np.clip(np.asarray(t_s, dtype=np.float64), wp[0, 0], wp[-1, 0])
-        k = np.clip(np.searchsorted(wp[:, 0], t, side="right") - 1, 0, len(wp) - 2) if len(wp) > 1 else None
-        if k is None:
+        if len(wp) == 1:
             return np.repeat(wp[:1, 1:], len(t), axis=0)
+        k = np.clip(np.searchsorted(wp[:, 0], t, side="right") - 1, 0, len(wp) - 2)
         span = np.maximum(wp[k + 1, 0] - wp[k, 0], 1e-9)
         s = np.clip((t - wp[k, 0]) / span, 0, 1)
         s = s * s * (3 - 2 * s)
@@ -142,6 +142,23 @@ def _drag_free(p0: np.ndarray, point: np.ndarray, flight_s: float) -> tuple[floa
     return float(vx), float(vy), float(vz)
 
 
+def _toss(rng: np.random.Generator, hand: np.ndarray, server: int, t_start: float, t_end: float):
+    """Ball held at ``hand`` from ``t_start``, then tossed and struck at ~2.6 m.
+
+    Returns sample lists ``(times, positions)``: the second time is the toss, the last the serve.
+    """
+    t_toss = t_start + min(rng.uniform(0.15, 0.5), max(0.0, (t_end - t_start) * 0.2))
+    vz_toss = rng.uniform(5.2, 5.9)
+    toss_from = hand + [0.0, -server * 0.15, 0.3]
+    z_hit = rng.uniform(2.45, 2.7)
+    rise = vz_toss**2 - 2 * GRAVITY_M_S2 * (z_hit - toss_from[2])
+    toss_s = (vz_toss + math.sqrt(max(rise, 0.0))) / GRAVITY_M_S2  # the way down through z_hit
+    tt = np.linspace(0.0, toss_s, 24)
+    z = toss_from[2] + vz_toss * tt - 0.5 * GRAVITY_M_S2 * tt**2
+    toss = np.stack([np.full_like(tt, toss_from[0]), np.full_like(tt, toss_from[1]), z], axis=-1)
+    return [t_start, t_toss, *(t_toss + tt[1:])], [tuple(hand), tuple(toss_from), *map(tuple, toss[1:])]
+
+
 def simulate_rally(rng: np.random.Generator, t_start: float, t_end: float, surface: Surface) -> Rally:
     """One rally inside a main shot ``[t_start, t_end)`` seconds of the clip.
 
@@ -157,20 +174,8 @@ def simulate_rally(rng: np.random.Generator, t_start: float, t_end: float, surfa
     swings: dict[int, list[tuple[float, float]]] = {server: [], receiver: []}
     events: list[tuple[float, str]] = []
 
-    # Ball held beside the server, then tossed and struck at ~2.6 m.
-    hand = np.array([sx + 0.35, sy, 1.0])
-    t_toss = t_start + min(rng.uniform(0.15, 0.5), max(0.0, (t_end - t_start) * 0.2))
-    vz_toss = rng.uniform(5.2, 5.9)
-    toss_from = hand + [0.0, -server * 0.15, 0.3]
-    z_hit = rng.uniform(2.45, 2.7)
-    rise = vz_toss**2 - 2 * GRAVITY_M_S2 * (z_hit - toss_from[2])
-    toss_s = (vz_toss + math.sqrt(max(rise, 0.0))) / GRAVITY_M_S2
-    tt = np.linspace(0.0, toss_s, 24)
-    toss = np.stack([np.full_like(tt, toss_from[0]), np.full_like(tt, toss_from[1]),
-                     toss_from[2] + vz_toss * tt - 0.5 * GRAVITY_M_S2 * tt**2], axis=-1)
-    t_list = [t_start, t_toss, *(t_toss + tt[1:])]
-    p_list = [tuple(hand), tuple(toss_from), *map(tuple, toss[1:])]
-    events.append((t_toss, "rally_start"))
+    t_list, p_list = _toss(rng, np.array([sx + 0.35, sy, 1.0]), server, t_start, t_end)
+    events.append((t_list[1], "rally_start"))
     t_hit, p_hit = t_list[-1], np.array(p_list[-1])
     events.append((t_hit, "hit"))
     swings[server].append((t_hit, 0.35))
@@ -183,7 +188,7 @@ def simulate_rally(rng: np.random.Generator, t_start: float, t_end: float, surfa
         receiver = -hitter
         reach_h = rng.uniform(0.7, 1.15)
 
-        def contact(p, vel, n, side=receiver, h=reach_h):
+        def contact(p, vel, n, h=reach_h):  # the receiver meets the ball after its bounce
             return n >= 1 and ((vel[2] < 0 and p[2] <= h) or abs(p[1]) >= COURT_HALF_LENGTH_M + 1.8 or n >= 2)
 
         ts, ps, v_end, bounces, hit = fly(p_hit, v, t_hit, t_hit + 5.0, surface, stop=contact)
@@ -214,6 +219,7 @@ def simulate_rally(rng: np.random.Generator, t_start: float, t_end: float, surfa
         recover_t = max(last_t, t_hit - rng.uniform(0.0, 0.4))
         if recover_t > last_t + 0.3:
             waypoints[hitter].append((recover_t, rng.uniform(-1.2, 1.2), hitter * rng.uniform(11.8, 12.8)))
+        # The receiver now hits back toward the side of the last hitter.
         lob_flight = rng.uniform(2.6, 3.2)  # apex ~8-10 m: above the top of the frame
         lob = rng.random() < 0.6 and t_hit + lob_flight + 0.4 < t_end  # it must come down before the cut
         depth_m = rng.uniform(8.5, 11.0) if lob else rng.uniform(6.5, 11.0)
