@@ -141,16 +141,13 @@ def frames_to_input(
                 f"background must be (H, W, 3) or (B, H, W, 3) with H, W = {spec.height}, "
                 f"{spec.width} and B = {b}; got shape {np.asarray(background).shape}"
             )
-        frames = np.concatenate([frames, bg[:, None]], axis=1)
+        bg_tensor = torch.from_numpy(np.ascontiguousarray(bg))
     elif background is not None:
         raise ValueError("a background frame was passed but spec.background is False")
-
-    x = torch.from_numpy(np.ascontiguousarray(frames))  # (B, T', H, W, 3) uint8
-    x = x.permute(0, 1, 4, 2, 3).to(torch.float32)  # (B, T', 3, H, W)
-    mean = torch.tensor(spec.mean, dtype=torch.float32).view(1, 1, 3, 1, 1) * 255.0
-    std = torch.tensor(spec.std, dtype=torch.float32).view(1, 1, 3, 1, 1) * 255.0
-    x = (x - mean) / std
-    return x.reshape(b, -1, spec.height, spec.width).contiguous()
+    else:
+        bg_tensor = None
+    # One normalisation for numpy and tensor inputs: tensor_to_input does the arithmetic.
+    return tensor_to_input(torch.from_numpy(np.ascontiguousarray(frames)), spec, bg_tensor)
 
 
 def resize_scale(src_w: float, src_h: float, spec: InputSpec) -> tuple[float, float]:
@@ -189,3 +186,24 @@ def to_model_pixels(x: Any, y: Any, src_w: float, src_h: float, spec: InputSpec)
     xm = (np.asarray(x, dtype=np.float64) + 0.5) * spec.width / src_w - 0.5
     ym = (np.asarray(y, dtype=np.float64) + 0.5) * spec.height / src_h - 0.5
     return _plain(xm), _plain(ym)
+
+
+def tensor_to_input(frames: torch.Tensor, spec: InputSpec, background: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`frames_to_input` for frames already in a tensor (training, after
+    augmentation): ``frames`` (B, T, H, W, 3) float or uint8 on the 0..255
+    scale; ``background`` (B, H, W, 3) when ``spec.background``. Same channel
+    order and normalisation."""
+    if frames.ndim != 5 or tuple(frames.shape[1:]) != (spec.in_frames, spec.height, spec.width, 3):
+        raise ValueError(
+            f"frames must be (B, T, H, W, 3) with T, H, W = {spec.in_frames}, {spec.height}, {spec.width}; "
+            f"got {tuple(frames.shape)}"
+        )
+    if spec.background:
+        if background is None:
+            raise ValueError("spec.background is True: pass the median background frame")
+        frames = torch.cat([frames, background[:, None].to(frames.dtype)], dim=1)
+    b = frames.shape[0]
+    x = frames.permute(0, 1, 4, 2, 3).to(torch.float32)
+    mean = torch.tensor(spec.mean, dtype=torch.float32, device=x.device).view(1, 1, 3, 1, 1) * 255.0
+    std = torch.tensor(spec.std, dtype=torch.float32, device=x.device).view(1, 1, 3, 1, 1) * 255.0
+    return ((x - mean) / std).reshape(b, -1, spec.height, spec.width).contiguous()

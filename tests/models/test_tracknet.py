@@ -116,7 +116,8 @@ def test_frames_to_input_channel_order():
     bg = np.full((2, 4, 3), 255, np.uint8)
     xb = frames_to_input(np.stack([frames, frames]), spec_bg, background=bg)
     assert xb.shape == (2, 12, 2, 4)
-    assert torch.allclose(xb[1, 3:6, 0, 0], torch.tensor([(11 / 255 - 0.5) / 0.25, (12 / 255 - 0.5) / 0.5, 13 / 255 - 0.5]))
+    frame1 = [(11 / 255 - 0.5) / 0.25, (12 / 255 - 0.5) / 0.5, 13 / 255 - 0.5]
+    assert torch.allclose(xb[1, 3:6, 0, 0], torch.tensor(frame1))
     assert torch.allclose(xb[0, 9:, 0, 0], torch.tensor([2.0, 1.0, 0.5]))
 
 
