@@ -387,6 +387,7 @@ def _log_model(checkpoint_path: Path, register_as: str | None):
     metadata = {"balltrack_config": json.dumps(info["config"]), "balltrack_input_spec": json.dumps(spec.to_dict())}
     logged = mlflow.pytorch.log_model(
         model, name="model", registered_model_name=register_as, metadata=metadata,
+        serialization_format="pickle",  # the class is importable from balltrack; pt2 would need tracing
         extra_files=[str(checkpoint_path)],
     )
     mlflow.log_artifact(str(checkpoint_path), artifact_path="checkpoint")
