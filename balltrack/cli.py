@@ -93,6 +93,59 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if result.n_failed else EXIT_OK
 
 
+def _cmd_train_tracknet(args: argparse.Namespace) -> int:
+    from balltrack.training.tracknet import TrainOptions, train_tracknet
+
+    _init_ray(args)
+    opts = TrainOptions(
+        data=args.data, out=args.out, config=args.config, val_data=args.val_data or (), workers=args.workers,
+        gpus_per_worker=args.gpus_per_worker, epochs=args.epochs, max_steps_per_epoch=args.max_steps,
+        batch_size=args.batch_size, lr=args.lr, loss=args.loss, seed=args.seed, resume=args.resume,
+        overwrite=args.overwrite, tracking_uri=args.tracking_uri, register_as=args.register_as or None,
+        max_failures=args.max_failures,
+    )
+    result = train_tracknet(opts, progress=lambda m: print(m, file=sys.stderr))
+    m = result.metrics
+    print(
+        f"epoch {m.get('epoch')} step {m.get('step')}: val F1 {m.get('val_f1', 0):.3f} precision "
+        f"{m.get('val_precision', 0):.3f} recall {m.get('val_recall', 0):.3f} (best {m.get('best_val_f1', 0):.3f})"
+    )
+    print(f"best checkpoint: {result.best_checkpoint}")
+    print(f"MLflow run {result.mlflow_run_id}; model {result.model_uri}"
+          + (f", registered version {result.registered_version}" if result.registered_version else ""))
+    return EXIT_OK
+
+
+def _cmd_tune_tracknet(args: argparse.Namespace) -> int:
+    from balltrack.training.tune import tune_tracknet
+
+    _init_ray(args)
+    best = tune_tracknet(
+        args.data, args.out, samples=args.samples, epochs=args.epochs, max_steps_per_epoch=args.max_steps,
+        config=args.config, val_data=args.val_data or (), seed=args.seed,
+    )
+    print(f"best trial: val F1 {best['val_f1']:.3f} with {best['params']}")
+    return EXIT_OK
+
+
+def _cmd_eval_tracks(args: argparse.Namespace) -> int:
+    import json
+
+    from balltrack.tracking.evaluation import evaluate_files
+
+    report = evaluate_files(
+        args.pred, args.labels, protocol=args.protocol, tolerance=args.tolerance,
+        source_size=args.source_size, videos=args.videos or (),
+    )
+    text = json.dumps(report, indent=2)
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).write_text(text + "\n")
+    print(text)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="balltrack",
@@ -125,6 +178,67 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_ingest)
+
+    train = sub.add_parser("train", help="train models on Ray Train (tracked in MLflow)")
+    tsub = train.add_subparsers(dest="model", metavar="MODEL", required=True)
+    p = tsub.add_parser(
+        "tracknet",
+        help="train TrackNet ball heatmaps from labelled videos",
+        description="Train TrackNet on videos with ball labels (a label CSV beside each video, in labels/ or "
+        "csvs/). Checkpoints each epoch under OUT (the best by validation F1 is kept as OUT/model/tracknet.pt), "
+        "logs to MLflow (sqlite under OUT by default) and registers the model.",
+    )
+    p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="directories of labelled videos")
+    p.add_argument("--val-data", nargs="+", metavar="DIR", help="held-out videos (default: the last 20%% of --data)")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--config", default="tiny", help="preset (tiny, paper) or a JSON/YAML file of TrackNetConfig fields")
+    p.add_argument("--workers", type=_positive(int), default=1, help="training workers (DDP)")
+    p.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs per worker (0: CPU with gloo)")
+    p.add_argument("--epochs", type=_positive(int), default=10)
+    p.add_argument("--max-steps", type=_positive(int), help="cap on steps per epoch")
+    p.add_argument("--batch-size", type=_positive(int), default=8)
+    p.add_argument("--lr", type=_positive(float), default=2e-3)
+    p.add_argument("--loss", choices=["wbce", "focal", "bce"], default="wbce")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the run in OUT from its latest checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="start over even if OUT holds a run")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///OUT/mlflow.db)")
+    p.add_argument("--register-as", default="balltrack-tracknet", help="registered model name ('' to skip)")
+    p.add_argument("--max-failures", type=int, default=0, help="worker failures to survive by restoring")
+    p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
+    p.set_defaults(func=_cmd_train_tracknet)
+
+    tune = sub.add_parser("tune", help="hyperparameter search with Ray Tune")
+    usub = tune.add_subparsers(dest="model", metavar="MODEL", required=True)
+    p = usub.add_parser("tracknet", help="search learning rate, width and loss for TrackNet")
+    p.add_argument("--data", nargs="+", required=True, metavar="DIR")
+    p.add_argument("--val-data", nargs="+", metavar="DIR")
+    p.add_argument("--out", required=True)
+    p.add_argument("--config", default="tiny")
+    p.add_argument("--samples", type=_positive(int), default=8, help="trials")
+    p.add_argument("--epochs", type=_positive(int), default=2)
+    p.add_argument("--max-steps", type=_positive(int))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--address")
+    p.set_defaults(func=_cmd_tune_tracknet)
+
+    ev = sub.add_parser("eval", help="score outputs against labels (JSON out)")
+    esub = ev.add_subparsers(dest="what", metavar="WHAT", required=True)
+    p = esub.add_parser(
+        "tracks",
+        help="ball tracks against ball labels (TrackNet protocols)",
+        description="TP, FP1, FP2, FN, TN, accuracy, precision, recall, F1 and RMSE, per video and in total. "
+        "tracknetv2: tolerance in 512x288 heatmap pixels, distance <= tol is a TP. wasb: tolerance in source "
+        "pixels, distance < tol.",
+    )
+    p.add_argument("--pred", nargs="+", required=True, help="tracks/ dataset dirs (or OUT) or CSVs Frame,Visibility,X,Y")
+    p.add_argument("--labels", nargs="+", required=True, help="label files or directories")
+    p.add_argument("--tolerance", type=float, default=4.0)
+    p.add_argument("--protocol", choices=["tracknetv2", "wasb"], default="tracknetv2")
+    p.add_argument("--videos", nargs="+", metavar="DIR", help="the videos, for their sizes")
+    p.add_argument("--source-size", type=_size, metavar="WxH", help="size of every source video")
+    p.add_argument("--out", help="also write the JSON here")
+    p.set_defaults(func=_cmd_eval_tracks)
     return parser
 
 

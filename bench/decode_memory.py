@@ -88,6 +88,9 @@ def main(argv=None) -> int:
 
     import ray
 
+    from bench.ingest import _quiet_ray_data
+
+    _quiet_ray_data()
     ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
     report = []
     for seconds in (args.short_s, args.long_s):

@@ -27,7 +27,7 @@ def ffmpeg_fps(path: Path, n_frames: int, procs: int) -> float:
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-threads", "1", "-i", str(path),
            "-vf", "scale=512:288", "-pix_fmt", "rgb24", "-f", "null", "-"]
     t0 = time.perf_counter()
-    running = [subprocess.Popen(cmd) for _ in range(procs)]
+    running = [subprocess.Popen(cmd, stdin=subprocess.DEVNULL) for _ in range(procs)]
     for p in running:
         if p.wait() != 0:
             raise RuntimeError(f"ffmpeg failed on {path}")
@@ -61,6 +61,7 @@ def main(argv=None) -> int:
     from balltrack.video.probe import probe_video
 
     cores = os.cpu_count() or 1
+    _quiet_ray_data()
     ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False, configure_logging=False)
     files = {
         "720p": [broadcast_like(args.seconds, 1280, 720)],
@@ -94,6 +95,18 @@ def main(argv=None) -> int:
     return 0
 
 
+def _quiet_ray_data() -> None:
+    """Keep the figures readable: no progress logging from Ray Data."""
+    import logging
+
+    from ray.data import DataContext
+
+    ctx = DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
 def _ffmpeg_many(paths: list[Path], procs: int) -> float:
     """Many short files: a pool of `procs` ffmpeg processes works through them."""
     from balltrack.video.probe import probe_video
@@ -106,7 +119,7 @@ def _ffmpeg_many(paths: list[Path], procs: int) -> float:
     t0 = time.perf_counter()
     while queue or running:
         while queue and len(running) < procs:
-            running.append(subprocess.Popen(cmd(queue.pop(0))))
+            running.append(subprocess.Popen(cmd(queue.pop(0)), stdin=subprocess.DEVNULL))
         running[0].wait()
         running = [p for p in running if p.poll() is None]
     return total / (time.perf_counter() - t0)

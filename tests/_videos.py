@@ -54,7 +54,9 @@ def serial_decode(path, size=None):
             w, h = size or (frame.width, frame.height)
             idx.append(i)
             pts.append(frame.time)
-            imgs.append(frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="BICUBIC"))
+            if (w, h) != (frame.width, frame.height):  # scale in YUV, then convert (as ffmpeg's CLI does)
+                frame = frame.reformat(width=w, height=h, interpolation="BICUBIC")
+            imgs.append(frame.to_ndarray(format="rgb24"))
     return np.array(idx), np.array(pts), np.stack(imgs)
 
 
