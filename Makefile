@@ -27,6 +27,7 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/decode_memory.py
+	$(BIN)/python bench/train_tracknet.py
 
 clean:
 	rm -rf demo_out bench/out .pytest_cache

@@ -29,27 +29,30 @@ class WorkerSampler(threading.Thread):
         super().__init__(daemon=True)
         self.interval = interval
         self.peaks: dict[int, tuple[int, int, str]] = {}
-        self._stop = threading.Event()
+        self._halt = threading.Event()
+        self.decoders: set[int] = set()  # pids seen running a read (decode) task
 
     def run(self) -> None:
         import psutil
 
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             for proc in psutil.process_iter(["pid", "name", "cmdline"]):
                 try:
                     name = " ".join(proc.info["cmdline"] or [])[:60]
                     if not name.startswith("ray::"):
                         continue
+                    if "Read" in name:
+                        self.decoders.add(proc.pid)
                     mem = proc.memory_info()
                     rss, private = mem.rss, mem.rss - getattr(mem, "shared", 0)
                     old = self.peaks.get(proc.pid, (0, 0, name))
                     self.peaks[proc.pid] = (max(old[0], rss), max(old[1], private), name)
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def stop(self) -> dict[int, tuple[int, int, str]]:
-        self._stop.set()
+        self._halt.set()
         self.join()
         return self.peaks
 
@@ -66,8 +69,7 @@ def run(path: Path, chunk_s: float) -> dict:
         n += len(batch["frame_index"])
     seconds = time.perf_counter() - t0
     peaks = sampler.stop()
-    decoders = {pid: p for pid, p in peaks.items() if "ReadVideoFrames" in p[2] or "Read" in p[2]}
-    workers = decoders or peaks
+    workers = {pid: p for pid, p in peaks.items() if pid in sampler.decoders}
     return {
         "file": path.name,
         "frames": n,

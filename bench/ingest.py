@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=180, help="length of the generated 720p/1080p files")
-    parser.add_argument("--chunk-s", type=float, default=20.0)
+    parser.add_argument("--chunk-s", type=float, default=None, help="default: the library's (30 s)")
     args = parser.parse_args(argv)
 
     import ray

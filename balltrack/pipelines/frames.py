@@ -59,7 +59,9 @@ class VideoFramesDatasource(Datasource):
         # One task per chunk, whatever ``parallelism`` asks: the chunk is the unit
         # of parallel decode, and its size was chosen when planning.
         tasks = []
-        for chunk in self._chunks:
+        # Largest first: long chunks start early and short ones fill the tail,
+        # so no core idles at the end while one big chunk decodes.
+        for chunk in sorted(self._chunks, key=self._chunk_bytes, reverse=True):
             meta = BlockMetadata(
                 num_rows=None,  # exact count is known only after decode (fps resampling, context)
                 size_bytes=self._chunk_bytes(chunk),

@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 # CPU per task lets 4 probes share a core.
 PROBE_NUM_CPUS = 0.25
 MAX_IN_FLIGHT = 256
+# Up to this many files are probed by threads in the driver process (~50 ms
+# each, mostly I/O and FFmpeg code that releases the GIL): starting Ray tasks
+# would cost more than the probes. Larger archives fan out to Ray tasks.
+LOCAL_PROBE_MAX = 32
+LOCAL_PROBE_THREADS = 8
 
 
 def _probe_or_error(uri: str, storage_options: Mapping[str, Any] | None) -> VideoInfo | VideoError:
@@ -37,8 +42,11 @@ def probe_many(
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[VideoInfo | VideoError]:
-    """Probe every source in Ray tasks, at most MAX_IN_FLIGHT at once.
-    Returns results in the order of ``sources``."""
+    """Probe every source in parallel: in driver threads for a few files, in
+    Ray tasks (at most MAX_IN_FLIGHT at once) for more. Returns results in the
+    order of ``sources``."""
+    if len(sources) <= LOCAL_PROBE_MAX:
+        return _probe_in_threads(sources, storage_options, progress)
     results: list[VideoInfo | VideoError | None] = [None] * len(sources)
     pending: dict[ray.ObjectRef, int] = {}
     next_i = 0
@@ -53,6 +61,19 @@ def probe_many(
             i = pending.pop(ref)
             results[i] = ray.get(ref)
             done += 1
+            if progress:
+                progress(done, len(sources))
+    return results  # type: ignore[return-value]
+
+
+def _probe_in_threads(sources, storage_options, progress) -> list[VideoInfo | VideoError]:
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    results: list[VideoInfo | VideoError | None] = [None] * len(sources)
+    with ThreadPoolExecutor(max_workers=LOCAL_PROBE_THREADS) as pool:
+        futures = {pool.submit(_probe_or_error, s.uri, storage_options): i for i, s in enumerate(sources)}
+        for done, future in enumerate(as_completed(futures), 1):
+            results[futures[future]] = future.result()
             if progress:
                 progress(done, len(sources))
     return results  # type: ignore[return-value]

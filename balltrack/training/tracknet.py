@@ -11,6 +11,7 @@ checkpoint: Ray Train V2 restores a run with the same name and storage path.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -58,6 +59,8 @@ class TrainOptions:
     register_as: str | None = "balltrack-tracknet"
     max_failures: int = 0
     augment: bool = True
+    crop: tuple[int, int] | None = None  # (height, width) training crops; None trains on whole frames
+    time_budget_s: float | None = None  # stop training (at a step all workers agree on) after this long
     cache: bool = True
     extra_tags: dict = field(default_factory=dict)
 
@@ -132,7 +135,7 @@ def train_loop_per_worker(cfg: dict) -> None:
     from balltrack.models.checkpoint import FILENAME, read_checkpoint, save_checkpoint
     from balltrack.models.preprocess import InputSpec, tensor_to_input
     from balltrack.models.tracknet import build_tracknet, config_from_dict
-    from balltrack.tracking.augment import AugmentConfig, augment
+    from balltrack.tracking.augment import AugmentConfig, augment, random_crop
     from balltrack.tracking.heatmaps import get_loss, heatmap_targets
 
     ctx = ray.train.get_context()
@@ -158,10 +161,16 @@ def train_loop_per_worker(cfg: dict) -> None:
     aug_cfg = AugmentConfig() if cfg["augment"] else None
     gen = torch.Generator().manual_seed(cfg["seed"] * 1000 + rank)
     train_shard = ray.train.get_dataset_shard("train")
-    val_shard = ray.train.get_dataset_shard("val")
+    val = cfg["val"]
     mlflow = _mlflow_for_rank0(cfg) if rank == 0 else None
+    crop = tuple(cfg["crop"]) if cfg.get("crop") else None
+    train_spec = dataclasses.replace(spec, height=crop[0], width=crop[1]) if crop else spec
+    started = time.monotonic()
+    out_of_time = False
 
     for epoch in range(start_epoch, cfg["epochs"]):
+        if out_of_time:
+            break
         model.train()
         t0, seen, loss_sum, n_batches = time.perf_counter(), 0, 0.0, 0
         for batch in train_shard.iter_torch_batches(
@@ -172,9 +181,12 @@ def train_loop_per_worker(cfg: dict) -> None:
             xy, vis = batch["xy"].to(torch.float32), batch["visible"].to(torch.bool)
             if aug_cfg is not None:
                 frames, xy, vis = augment(frames, xy, vis, aug_cfg, gen)
-            x = tensor_to_input(frames, spec).to(device)
+            if crop:
+                frames, xy, vis = random_crop(frames, xy, vis, crop, gen)
+            x = tensor_to_input(frames, train_spec).to(device)
             target = heatmap_targets(
-                torch.nan_to_num(xy), vis, spec.height, spec.width, radius=cfg["radius"], kind=cfg["target"]
+                torch.nan_to_num(xy), vis, train_spec.height, train_spec.width, radius=cfg["radius"],
+                kind=cfg["target"],
             ).to(device)
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
                 logits = model(x)
@@ -188,8 +200,16 @@ def train_loop_per_worker(cfg: dict) -> None:
             n_batches += 1
             if cfg["max_steps_per_epoch"] and n_batches >= cfg["max_steps_per_epoch"]:
                 break
+            if cfg.get("time_budget_s"):
+                out_of_time = _all_agree_to_stop(time.monotonic() - started > cfg["time_budget_s"], world)
+                if out_of_time:
+                    break
         train_seconds = time.perf_counter() - t0
-        counts = _validate(model, val_shard, spec, cfg, device)
+        # Rank 0 validates on the whole validation set (it is not split: an equal
+        # split would drop windows); the others add zeros in the all-reduce.
+        # The unwrapped module: a DDP forward broadcasts buffers, a collective
+        # the other workers (not validating) would never join.
+        counts = validation_counts(getattr(model, "module", model), spec, val, cfg, device) if rank == 0 else np.zeros(5)
         sums = torch.tensor(np.concatenate([counts, [loss_sum, n_batches, seen, train_seconds]]), dtype=torch.float64)
         if world > 1:
             import torch.distributed as dist
@@ -224,20 +244,39 @@ def train_loop_per_worker(cfg: dict) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _validate(model, val_shard, spec, cfg, device) -> np.ndarray:
+def _all_agree_to_stop(mine: bool, world: int) -> bool:
+    """True on every worker once any worker wants to stop (DDP needs equal steps)."""
+    if world == 1:
+        return mine
+    import torch
+    import torch.distributed as dist
+
+    flag = torch.tensor([1.0 if mine else 0.0])
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item())
+
+
+def validation_counts(model, spec, val: dict, cfg: dict, device=None) -> np.ndarray:
+    """TP, FP1, FP2, FN, TN over every window of the validation videos,
+    decoded in this process (the same code reproduces them from a checkpoint)."""
     import torch
 
     from balltrack.models.preprocess import tensor_to_input
+    from balltrack.tracking.samples import windows_from_block
+    from balltrack.video import decode_chunk, plan_chunks, probe_video
 
     model.eval()
     counts = np.zeros(5)
-    with torch.no_grad():
-        for batch in val_shard.iter_torch_batches(batch_size=cfg["batch_size"] * 2):
-            x = tensor_to_input(batch["frames"].to(torch.float32), spec).to(device)
-            heat = torch.sigmoid(model(x).float())[:, -1].cpu().numpy()  # the window's last frame
-            xy = batch["xy"][:, -1].numpy()
-            vis = batch["visible"][:, -1].numpy().astype(bool)
-            counts += _outcome_counts(heat, xy, vis, cfg)
+    for path, video_id in val["videos"]:
+        info = probe_video(path)
+        for chunk in plan_chunks(info, video_id, chunk_s=None, context_frames=spec.in_frames - 1):
+            for block in decode_chunk(chunk, size=spec.size):
+                w = windows_from_block(block, val["labels"], in_frames=spec.in_frames)
+                for i in range(0, len(w["frame_index"]), 16):
+                    x = tensor_to_input(torch.from_numpy(w["frames"][i : i + 16]), spec)
+                    with torch.no_grad():
+                        heat = torch.sigmoid(model(x.to(device) if device else x).float())[:, -1].cpu().numpy()
+                    counts += _outcome_counts(heat, w["xy"][i : i + 16, -1], w["visible"][i : i + 16, -1], cfg)
     return counts
 
 
@@ -252,7 +291,7 @@ def _mlflow_for_rank0(cfg: dict):
 
 
 def _public(cfg: dict) -> dict:
-    return {k: v for k, v in cfg.items() if k not in ("model", "input_spec")}
+    return {k: v for k, v in cfg.items() if k not in ("model", "input_spec", "val")}
 
 
 # ---------------------------------------------------------------- driver side
@@ -306,10 +345,14 @@ def train_tracknet(opts: TrainOptions, *, progress=print) -> TrainResult:
     progress(f"{len(train_set)} training videos ({train_set.n_frames} frames), {len(val_set)} validation videos")
     columns = ["frames", "xy", "visible"]  # tensors only: iter_torch_batches cannot carry strings
     train_ds = window_dataset(train_set, spec, empty_share=opts.empty_share, seed=opts.seed).select_columns(columns)
-    val_ds = window_dataset(val_set, spec, empty_share=1.0, seed=opts.seed).select_columns(columns)
     if opts.cache:
         # Decode once: epochs then read decoded, resized windows from the object store.
-        train_ds, val_ds = train_ds.materialize(), val_ds.materialize()
+        train_ds = train_ds.materialize()
+    # Validation: every window of the held-out videos, decoded by rank 0 itself
+    # (an equal split across workers would drop windows).
+    from balltrack.io.storage import resolve_inputs
+
+    val = {"videos": [(s.uri, s.video_id) for s in resolve_inputs(val_set.paths)], "labels": val_set.labels}
 
     tracking_uri = opts.tracking_uri or default_tracking_uri(str(out))
     mlflow.set_tracking_uri(tracking_uri)
@@ -331,6 +374,7 @@ def train_tracknet(opts: TrainOptions, *, progress=print) -> TrainResult:
         "input_spec": spec.to_dict(),
         "mlflow_run_id": run_id,
         "tracking_uri": tracking_uri,
+        "val": val,
     }
     use_gpu = opts.gpus_per_worker > 0
     trainer = TorchTrainer(
@@ -350,7 +394,7 @@ def train_tracknet(opts: TrainOptions, *, progress=print) -> TrainResult:
             ),
             failure_config=FailureConfig(max_failures=opts.max_failures),
         ),
-        datasets={"train": train_ds, "val": val_ds},
+        datasets={"train": train_ds},
     )
     progress(f"training on {opts.workers} worker(s), {'GPU' if use_gpu else 'CPU'}; MLflow {tracking_uri} run {run_id}")
     result = trainer.fit()

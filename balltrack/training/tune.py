@@ -68,7 +68,7 @@ def tune_tracknet(
 
     tuner = tune.Tuner(
         # The trial only drives its TorchTrainer; the trainer's workers hold the CPUs.
-        tune.with_resources(trial, {"cpu": 0}),
+        tune.with_resources(trial, {"cpu": 0.01}),
         param_space=_space(seed),
         tune_config=tune.TuneConfig(
             metric="val_f1", mode="max", num_samples=samples, max_concurrent_trials=1,

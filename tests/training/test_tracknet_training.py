@@ -12,8 +12,7 @@ import torch
 
 from balltrack.labels import LabelError
 from balltrack.models.checkpoint import load_tracknet
-from balltrack.models.preprocess import tensor_to_input
-from balltrack.training.tracknet import TrainOptions, _outcome_counts, train_tracknet
+from balltrack.training.tracknet import TrainOptions, train_tracknet
 
 SMALL = {"preset": "tiny", "height": 96, "width": 160}
 
@@ -52,7 +51,7 @@ def test_two_worker_run_writes_checkpoint_mlflow_run_and_registered_model(run):
     params = client.get_run(result.mlflow_run_id).data.params
     assert params["workers"] == "2" and params["model.base_channels"] == "8"
     versions = client.search_model_versions("name='balltrack-tracknet'")
-    assert [v.version for v in versions] == ["1"] and versions[0].run_id == result.mlflow_run_id
+    assert [str(v.version) for v in versions] == ["1"] and versions[0].run_id == result.mlflow_run_id
     loaded = mlflow.pytorch.load_model(f"models:/balltrack-tracknet/1")
     x = torch.rand(1, 9, 96, 160)
     assert torch.equal(loaded.eval()(x), model(x))
@@ -60,27 +59,20 @@ def test_two_worker_run_writes_checkpoint_mlflow_run_and_registered_model(run):
 
 def test_reloaded_checkpoint_reproduces_validation_metrics(run, data):
     """Recompute the validation counts in this process from the checkpoint file alone."""
+    from balltrack.io.storage import resolve_inputs
     from balltrack.pipelines.tracknet_data import load_labelled_set
-    from balltrack.tracking.samples import windows_from_block
-    from balltrack.training.tracknet import _split
-    from balltrack.video import decode_chunk, plan_chunks, probe_video
+    from balltrack.training.tracknet import _split, validation_counts
 
     opts, result = run
     model, spec, info = load_tracknet(result.best_checkpoint)
     _, val = _split(load_labelled_set([str(data[0])], spec), 0.2)
-    counts = np.zeros(5)
-    for path in val.paths:
-        vid = Path(path).name
-        (chunk,) = plan_chunks(probe_video(path), vid, chunk_s=None, context_frames=2)
-        for block in decode_chunk(chunk, size=spec.size):
-            w = windows_from_block(block, val.labels, in_frames=3)
-            with torch.no_grad():
-                heat = torch.sigmoid(model(tensor_to_input(torch.from_numpy(w["frames"]).float(), spec)))[:, -1]
-            cfg = {"threshold": opts.threshold, "tolerance": opts.tolerance}
-            counts += _outcome_counts(heat.numpy(), w["xy"][:, -1], w["visible"][:, -1], cfg)
+    videos = [(s.uri, s.video_id) for s in resolve_inputs(val.paths)]
+    cfg = {"threshold": opts.threshold, "tolerance": opts.tolerance}
+    counts = validation_counts(model, spec, {"videos": videos, "labels": val.labels}, cfg)
     m = info["metrics"]
     assert list(counts) == [m["val_TP"], m["val_FP1"], m["val_FP2"], m["val_FN"], m["val_TN"]]
-    assert counts.sum() == sum(len(val.labels[Path(p).name].visible) - 2 for p in val.paths)
+    # every frame of the held-out video but the first two ends one window
+    assert counts.sum() == sum(len(val.labels[v].visible) - 2 for _, v in videos)
 
 
 def test_resume_continues_the_step_count(run):
@@ -99,7 +91,7 @@ def test_resume_continues_the_step_count(run):
 
 
 def _latest(out: str) -> str:
-    ckpts = sorted((Path(out) / "ray" / "tracknet").glob("checkpoint_*"))
+    ckpts = sorted(p for p in (Path(out) / "ray" / "tracknet").glob("checkpoint_*") if p.is_dir())
     return ckpts[-1].name
 
 
