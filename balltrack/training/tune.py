@@ -60,7 +60,7 @@ def tune_tracknet(
             config={**base, "base_channels": int(params["base_channels"])},
             epochs=epochs, max_steps_per_epoch=max_steps_per_epoch, batch_size=batch_size,
             lr=float(params["lr"]), loss=params["loss"], seed=seed, overwrite=True,
-            tracking_uri=f"sqlite:///{out_path / 'mlflow.db'}", experiment="balltrack-tracknet-tune",
+            experiment="balltrack-tracknet-tune",  # each trial's MLflow store lives in its own directory
             register_as=None, extra_tags={"tune_trial": name},
         )
         result = train_tracknet(opts, progress=lambda m: None)
