@@ -217,9 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default="tiny")
     p.add_argument("--samples", type=_positive(int), default=8, help="trials")
     p.add_argument("--epochs", type=_positive(int), default=2)
-    p.add_argument("--max-steps", type=_positive(int))
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--address")
+    p.add_argument("--max-steps", type=_positive(int), help="cap on steps per epoch in each trial")
+    p.add_argument("--seed", type=int, default=0, help="seed of the search and of each trial")
+    p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
     p.set_defaults(func=_cmd_tune_tracknet)
 
     ev = sub.add_parser("eval", help="score outputs against labels (JSON out)")
