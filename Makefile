@@ -28,6 +28,7 @@ bench: setup
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/decode_memory.py
 	$(BIN)/python bench/train_tracknet.py
+	$(BIN)/python bench/track.py
 
 clean:
-	rm -rf demo_out bench/out .pytest_cache
+	rm -rf demo_out bench/out build .pytest_cache

@@ -93,6 +93,46 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if result.n_failed else EXIT_OK
 
 
+def _cmd_track(args: argparse.Namespace) -> int:
+    from balltrack.pipelines.track import TrackOptions, track
+
+    _init_ray(args)
+    opts = TrackOptions(
+        inputs=args.inputs, out=args.out, model=args.model, render=args.render, gpus=args.gpus,
+        batch_size=args.batch_size, actors=args.actors, cpus_per_actor=args.cpus_per_actor, chunk_s=args.chunk_s,
+        threshold=args.threshold, max_gap=args.max_gap, trail=args.trail, overwrite=args.overwrite,
+        tracking_uri=args.tracking_uri,
+    )
+    quiet = args.quiet
+    result = track(opts, progress=None if quiet else _LineProgress())
+    done = [v for v in result.videos if v.status == "done"]
+    for v in result.videos:
+        if v.status == "error":
+            print(f"error: {v.uri}: {v.error}", file=sys.stderr)
+    frames = sum(v.frames for v in done)
+    detected = sum(v.detected for v in done)
+    rate = f", ball found in {100 * detected / frames:.1f}% of frames" if frames else ""
+    fps = f" ({result.frames / result.seconds:.1f} frames/s)" if result.seconds and result.frames else ""
+    print(f"{len(done)} tracked, {sum(v.status == 'skipped' for v in result.videos)} already complete, "
+          f"{result.n_failed} failed; {frames} frames{rate}; {result.seconds:.1f} s{fps}")
+    print(f"outputs: {args.out}/tracks/ (Parquet), {args.out}/shots/, {args.out}/csv/"
+          + (f", {args.out}/render/" if args.render else "") + f"; run report {args.out}/_runs/{result.run_id}.json")
+    return EXIT_PARTIAL if result.n_failed else EXIT_OK
+
+
+class _LineProgress:
+    """Progress messages on stderr, at most one every 2 s (the last always shown)."""
+
+    def __init__(self) -> None:
+        self.t0, self.last = time.monotonic(), 0.0
+
+    def __call__(self, message: str) -> None:
+        now = time.monotonic()
+        if not message.startswith("tracked") or now - self.last >= 2.0:
+            self.last = now
+            print(f"[{now - self.t0:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
 def _cmd_train_tracknet(args: argparse.Namespace) -> int:
     from balltrack.training.tracknet import TrainOptions, train_tracknet
 
@@ -133,16 +173,37 @@ def _cmd_eval_tracks(args: argparse.Namespace) -> int:
 
     from balltrack.tracking.evaluation import evaluate_files
 
-    report = evaluate_files(
-        args.pred, args.labels, protocol=args.protocol, tolerance=args.tolerance,
-        source_size=args.source_size, videos=args.videos or (),
-    )
+    if args.slices:  # per-slice metrics need the per-frame table and, for contrast, the videos
+        from balltrack.report import evaluate_inputs, load_inputs
+
+        inputs = load_inputs(args.labels, pred=args.pred, videos=args.videos or (), source_size=args.source_size)
+        report = evaluate_inputs(inputs, protocol=args.protocol, tolerance=args.tolerance, gallery=0).result
+    else:
+        report = evaluate_files(
+            args.pred, args.labels, protocol=args.protocol, tolerance=args.tolerance,
+            source_size=args.source_size, videos=args.videos or (),
+        )
     text = json.dumps(report, indent=2)
     if args.out:
         from pathlib import Path
 
         Path(args.out).write_text(text + "\n")
     print(text)
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from balltrack.report import build_report
+
+    say = (lambda m: None) if args.quiet else (lambda m: print(f"report: {m}", file=sys.stderr, flush=True))
+    report = build_report(
+        args.out, labels=args.labels, pred=args.pred, videos=args.videos or (), source_size=args.source_size,
+        protocol=args.protocol, tolerance=args.tolerance, gallery=args.gallery, title=args.title, progress=say,
+    )
+    t = report.result["total"]
+    ap = "-" if t["ap"] is None else f"{t['ap']:.3f}"
+    print(f"{t['n_frames']} frames of {report.result['n_videos']} videos: precision {t['precision']:.3f} recall "
+          f"{t['recall']:.3f} F1 {t['f1']:.3f} AP {ap} -> {report.index}")
     return EXIT_OK
 
 
@@ -178,6 +239,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser(
+        "track",
+        help="track the ball in every frame of an archive (the main batch job)",
+        description="Decode every input video in keyframe-aligned chunks on Ray Data, run TrackNet in an actor "
+        "pool, repair trajectories per camera shot, and write per video: OUT/tracks/video_id=ID/ (Parquet), "
+        "OUT/shots/video_id=ID/, OUT/csv/ID.csv (Frame,Visibility,X,Y,Time) and with --render OUT/render/ID.mp4. "
+        "A re-run skips videos whose outputs are complete. Exits 3 when some inputs failed (each is listed "
+        "with its reason, and in OUT/_runs/RUN.json).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories, globs, s3:// URIs, .parquet manifests")
+    p.add_argument("--out", required=True, help="output directory or s3:// prefix")
+    p.add_argument("--model", default="default", metavar="REF",
+                   help="checkpoint path, MLflow URI (models:/NAME/VERSION, runs:/ID/model) or 'default' (the bundled tiny model)")
+    p.add_argument("--render", action="store_true", help="also write overlay videos with the ball and its trail")
+    p.add_argument("--gpus", type=float, default=0, help="GPUs for inference actors (0: CPU; falls back to CPU if none)")
+    p.add_argument("--batch-size", type=_positive(int), default=16, help="frame windows per forward pass (default 16)")
+    p.add_argument("--actors", type=_positive(int), help="inference actors (default: fill the machine)")
+    p.add_argument("--cpus-per-actor", type=_positive(float), help="CPUs (and torch threads) per inference actor")
+    p.add_argument("--chunk-s", type=_positive(float), default=30.0, help="seconds per parallel decode chunk (default 30)")
+    p.add_argument("--threshold", type=float, default=0.5, help="heatmap threshold for a detection (default 0.5)")
+    p.add_argument("--max-gap", type=int, default=5, help="longest gap in frames filled by interpolation (default 5)")
+    p.add_argument("--trail", type=int, default=10, help="positions in the overlay's fading trail (default 10)")
+    p.add_argument("--overwrite", action="store_true", help="recompute videos whose outputs are complete")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI for models:/ and runs:/ (default MLFLOW_TRACKING_URI)")
+    p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else a local Ray)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_track)
 
     train = sub.add_parser("train", help="train models on Ray Train (tracked in MLflow)")
     tsub = train.add_subparsers(dest="model", metavar="MODEL", required=True)
@@ -238,7 +327,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--videos", nargs="+", metavar="DIR", help="the videos, for their sizes")
     p.add_argument("--source-size", type=_size, metavar="WxH", help="size of every source video")
     p.add_argument("--out", help="also write the JSON here")
+    p.add_argument("--slices", action="store_true",
+                   help="add every metric per slice (speed, size, visibility, contrast, border, shot, video; "
+                   "docs/evaluation.md); decodes the videos found (--videos, OUT's catalog, or beside the labels)")
     p.set_defaults(func=_cmd_eval_tracks)
+
+    p = sub.add_parser(
+        "report",
+        help="an HTML evaluation report: metrics, PR curve, slices, error heatmap, worst frames, trajectories",
+        description="Score predictions against labels and write OUT/index.html (static, opens from disk) with "
+        "its figures in OUT/img/, and the numbers as OUT/metrics.json and Parquet (frames, slices, per_video, "
+        "pr_curve). Videos are found via --videos, the catalog of a track OUT, or beside the label files.",
+    )
+    p.add_argument("--pred", nargs="+", required=True,
+                   help="a `balltrack track` OUT dir (tracks/, shots/), tracks/ datasets or CSVs Frame,Visibility,X,Y[,Score]")
+    p.add_argument("--labels", nargs="+", required=True, help="label files or directories")
+    p.add_argument("--out", required=True, help="report directory")
+    p.add_argument("--videos", nargs="+", metavar="PATH", help="the videos (files or directories)")
+    p.add_argument("--source-size", type=_size, metavar="WxH", help="size of every source video, when not found")
+    p.add_argument("--protocol", choices=["tracknetv2", "wasb"], default="tracknetv2")
+    p.add_argument("--tolerance", type=float, default=4.0)
+    p.add_argument("--gallery", type=int, default=12, help="worst frames to show (default 12)")
+    p.add_argument("--title", help="page title")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

@@ -36,3 +36,29 @@ VIDEOS = pa.schema(
 
 def with_version(schema: pa.Schema) -> pa.Schema:
     return schema.with_metadata({METADATA_KEY: SCHEMA_VERSION.encode()})
+
+# tracks/video_id=<id>/: one row per source frame, in frame order. x, y are source
+# pixels (null when no ball); source is 'detected' | 'interpolated' (null when no ball).
+TRACKS = pa.schema(
+    [
+        ("frame_index", pa.int64()),
+        ("pts_s", pa.float64()),
+        ("visible", pa.bool_()),
+        ("x", pa.float64()),
+        ("y", pa.float64()),
+        ("score", pa.float32()),
+        ("source", pa.string()),
+        ("model", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+# shots/: camera shots of each video, frames [start_frame, end_frame) (end exclusive).
+SHOTS = pa.schema(
+    [
+        ("video_id", pa.string()),
+        ("shot_index", pa.int32()),
+        ("start_frame", pa.int64()),
+        ("end_frame", pa.int64()),
+    ]
+)

@@ -3,6 +3,7 @@ weights and the metrics that chose it, so loading needs nothing else."""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -49,14 +50,19 @@ def save_checkpoint(
     return path
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if path.is_dir():
-        path = path / FILENAME
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such checkpoint")
+def read_checkpoint(path: str | Path | bytes) -> dict[str, Any]:
+    """A checkpoint from a file, a directory holding ``tracknet.pt``, or its bytes."""
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        source, path = io.BytesIO(path), Path("<checkpoint bytes>")
+    else:
+        path = Path(path)
+        if path.is_dir():
+            path = path / FILENAME
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such checkpoint")
+        source = path
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(source, map_location="cpu", weights_only=False)
     except Exception as exc:
         raise ValueError(f"{path}: not a readable checkpoint ({exc})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -64,7 +70,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return state
 
 
-def load_tracknet(path: str | Path) -> tuple[TrackNet, InputSpec, dict[str, Any]]:
+def load_tracknet(path: str | Path | bytes) -> tuple[TrackNet, InputSpec, dict[str, Any]]:
     """(model in eval mode, its input spec, the checkpoint's other fields)."""
     state = read_checkpoint(path)
     model = build_tracknet(config_from_dict(state["config"]))

@@ -31,7 +31,12 @@ class VideoFramesDatasource(Datasource):
         batch_frames: int,
         storage_options: Mapping[str, Any] | None,
         interpolation: str,
+        record_errors: bool = False,
     ) -> None:
+        """``record_errors``: a chunk that fails to decode ends with one marker row
+        (``frame_index`` -1, ``error`` the reason) instead of failing the dataset,
+        so a batch job can record the video as failed and go on."""
+        self._record_errors = record_errors
         self._chunks = list(chunks)
         self._size = size
         self._fps = fps
@@ -75,22 +80,46 @@ class VideoFramesDatasource(Datasource):
         size, fps, batch_frames = self._size, self._fps, self._batch_frames
         storage_options, interpolation = self._storage_options, self._interpolation
 
+        record_errors = self._record_errors
+
         def read() -> Iterable:
             from balltrack.video.decode import decode_chunk
 
             threads = _task_cpus()
-            for batch in decode_chunk(
-                chunk,
-                size=size,
-                fps=fps,
-                threads=threads,
-                batch_frames=batch_frames,
-                storage_options=storage_options,
-                interpolation=interpolation,
-            ):
-                yield BlockAccessor.batch_to_block(batch)
+            try:
+                for batch in decode_chunk(
+                    chunk,
+                    size=size,
+                    fps=fps,
+                    threads=threads,
+                    batch_frames=batch_frames,
+                    storage_options=storage_options,
+                    interpolation=interpolation,
+                ):
+                    yield BlockAccessor.batch_to_block(batch)
+            except Exception as exc:
+                if not record_errors:
+                    raise
+                log.warning("%s: decoding frames %d-%d failed: %s", chunk.uri, chunk.start_pos, chunk.end_pos, exc)
+                yield BlockAccessor.batch_to_block(error_row(chunk, size, exc))
 
         return read
+
+
+def error_row(chunk: Chunk, size: tuple[int, int] | None, exc: Exception) -> dict[str, np.ndarray]:
+    """The marker row of a chunk that failed to decode (see ``record_errors``)."""
+    w, h = size or (chunk.width, chunk.height)
+    reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+    row = {
+        "video_id": np.array([chunk.video_id], dtype=object),
+        "frame_index": np.array([-1], dtype=np.int64),
+        "pts_s": np.array([np.nan]),
+        "image": np.zeros((1, h, w, 3), dtype=np.uint8),
+        "error": np.array([f"frames {chunk.start_pos}-{chunk.end_pos - 1} do not decode ({reason})"], dtype=object),
+    }
+    if chunk.context_frames:
+        row["is_context"] = np.array([True])
+    return row
 
 
 def _task_cpus() -> int:

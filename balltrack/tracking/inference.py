@@ -24,6 +24,7 @@ def predict_blocks(
     source_size: tuple[int, int],
     threshold: float = 0.5,
     batch_size: int = 16,
+    device: torch.device | str = "cpu",
 ) -> Iterator[dict[str, np.ndarray]]:
     """``blocks`` from ``decode_chunk``/``read_video_frames`` with
     ``context_frames = in_frames - 1`` (one video, frames at spec size).
@@ -42,7 +43,7 @@ def predict_blocks(
             sel = ends[i : i + batch_size]
             windows = np.stack([images[e - t + 1 : e + 1] for e in sel])
             with torch.no_grad():
-                heat = torch.sigmoid(model(frames_to_input(windows, spec)).float()).numpy()
+                heat = torch.sigmoid(model(frames_to_input(windows, spec).to(device)).float()).cpu().numpy()
             for e, h in zip(sel, heat):
                 heat_of[e] = h[-1]
                 if heads and e == t - 1:  # the first window also predicts its earlier frames

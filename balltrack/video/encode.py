@@ -21,6 +21,12 @@ class VideoWriter:
     keyframe interval in frames, ``bframes`` the number of consecutive
     B-frames. The file is written to a temporary name and renamed on close,
     so a reader never sees a half-written file.
+
+    Audio, at most one stream: ``audio_rate`` (and ``audio_layout``) encodes
+    AAC from samples given to :meth:`write_audio`; ``audio_template`` (an
+    input file's audio stream) instead copies that stream's packets, given to
+    :meth:`mux_audio`, without re-encoding. PyAV raises ValueError when the
+    output format cannot hold the template's codec.
     """
 
     def __init__(
@@ -39,7 +45,11 @@ class VideoWriter:
         extra_options: Mapping[str, str] | None = None,
         audio_rate: int | None = None,
         time_base: Fraction | None = None,
+        audio_layout: str = "mono",
+        audio_template: av.audio.stream.AudioStream | None = None,
     ) -> None:
+        if audio_rate and audio_template is not None:
+            raise ValueError("give audio_rate (encode) or audio_template (copy), not both")
         self.path = Path(path)
         self._tmp = self.path.with_name(f".{self.path.name}.tmp{self.path.suffix}")
         self.fps = Fraction(fps).limit_denominator(1001 * 1000)
@@ -62,7 +72,15 @@ class VideoWriter:
         self._audio = None
         if audio_rate:
             self._audio = self._container.add_stream("aac", rate=audio_rate)
-            self._audio.layout = "mono"
+            self._audio.layout = audio_layout
+        self._audio_copy = None
+        if audio_template is not None:
+            try:
+                self._audio_copy = self._container.add_stream_from_template(audio_template)
+            except ValueError:  # the format cannot hold this codec: leave no temp file behind
+                self._container.close()
+                self._tmp.unlink(missing_ok=True)
+                raise
         self._audio_pts = 0
         self._index = 0
         self._closed = False
@@ -83,16 +101,26 @@ class VideoWriter:
         self._index += 1
 
     def write_audio(self, samples: np.ndarray) -> None:
-        """Encode mono float32 samples in [-1, 1] at ``audio_rate``."""
+        """Encode float32 samples in [-1, 1] at ``audio_rate``: shape (n,) for
+        mono, (channels, n) for ``audio_layout``."""
         if self._audio is None:
             raise ValueError("this writer was opened without audio_rate")
-        data = np.asarray(samples, dtype=np.float32).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="mono")
+        data = np.asarray(samples, dtype=np.float32)
+        data = data.reshape(1, -1) if data.ndim == 1 else data
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format="fltp", layout=self._audio.layout.name)
         frame.sample_rate = self._audio.rate
         frame.pts = self._audio_pts
         self._audio_pts += data.shape[1]
         for packet in self._audio.encode(frame):
             self._container.mux(packet)
+
+    def mux_audio(self, packet: av.Packet) -> None:
+        """Copy one demuxed packet of the ``audio_template`` stream (its own
+        time base; the muxer rescales it)."""
+        if self._audio_copy is None:
+            raise ValueError("this writer was opened without audio_template")
+        packet.stream = self._audio_copy
+        self._container.mux(packet)
 
     def close(self) -> Path:
         if self._closed:
