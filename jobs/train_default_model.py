@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -46,6 +45,8 @@ def main(argv=None) -> int:
     parser.add_argument("--train-clips", type=int, default=24)
     parser.add_argument("--minutes", type=float, default=19.0, help="training time budget (the LR decays over it)")
     parser.add_argument("--evaluate-only", action="store_true", help="measure the installed model, train nothing")
+    parser.add_argument("--from-run", metavar="RUN", help="take the best checkpoint of a finished training run "
+                        "(RUN/model/tracknet.pt) instead of training")
     parser.add_argument("--no-install", action="store_true", help="leave the package's model as it is")
     args = parser.parse_args(argv)
 
@@ -66,6 +67,9 @@ def main(argv=None) -> int:
     info: dict = {}
     if args.evaluate_only:
         checkpoint = PACKAGE_DIR / "tracknet.pt"
+    elif args.from_run:
+        checkpoint = Path(args.from_run) / "model" / "tracknet.pt"
+        info["train_minutes"] = args.minutes
     else:
         t0 = time.monotonic()
         result = train_tracknet(
@@ -90,12 +94,21 @@ def main(argv=None) -> int:
                                                           work / f"eval_{Path(video).stem}")
     print(json.dumps(metrics, indent=1))
     if not args.evaluate_only and not args.no_install:
-        PACKAGE_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(checkpoint, PACKAGE_DIR / "tracknet.pt")
+        _install(checkpoint, PACKAGE_DIR / "tracknet.pt")
     if not args.no_install:
         _write_card(PACKAGE_DIR / "MODEL_CARD.md", state, info, metrics, args)
         print(f"installed {PACKAGE_DIR / 'tracknet.pt'} and MODEL_CARD.md")
     return 0
+
+
+def _install(checkpoint: Path, target: Path) -> None:
+    """Copy without the optimizer state (a third of the size; inference never needs it)."""
+    import torch
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state.pop("optimizer", None)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, target)
 
 
 def _score(inputs, labels, checkpoint, out) -> dict:
@@ -144,11 +157,13 @@ the 512x288 heatmap, FP1 = a visible ball predicted too far, FP2 = a prediction 
 
 {chr(10).join(rows)}
 
-**Where it fails.** It has never seen real footage. On real broadcast clips it misses most balls and can
-fire on white lines, shoes and logos (see the real rows above); the real clips here are also tiny
-(a few to a few dozen labelled frames), so their figures are anecdotes, not estimates. For real
-footage, fine-tune with `balltrack train tracknet --data YOUR_LABELLED_VIDEOS` (TrackNet CSV labels),
-ideally with the `paper` config on a GPU, and pass the result with `--model`.
+**Where it fails.** It has never seen real footage, and the real rows above show it: on the labelled real
+clips most of its detections are off the ball (FP1) or the ball is missed, so its precision there is far
+below the synthetic figure. The real clips here are also tiny (a few to a few dozen labelled frames), so
+their figures are anecdotes, not estimates. It also knows only the synthetic ball sizes (3-10 px at
+512x288) and one court look. For real footage, fine-tune with `balltrack train tracknet --data
+YOUR_LABELLED_VIDEOS` (TrackNet CSV labels), ideally with the `paper` config on a GPU, and pass the result
+with `--model`.
 
 **Reproduce.** `python jobs/train_default_model.py` (about {info.get('train_minutes', '20')} minutes on
 2 cores); `--evaluate-only` re-measures the installed weights.
