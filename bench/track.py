@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     naive = [naive_loop(checkpoint, video, args.naive_frames) for _ in range(args.runs)]
     print(f"  naive loop: {', '.join(f'{v:.1f}' for v in naive)} frames/s", flush=True)
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     job, steady = [], []
     with PeakRSS() as rss:
         for i in range(args.runs):

@@ -48,7 +48,7 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             generate_clips(data[name], clips=n, seed=seed, seconds=args.seconds)
             print(f"synthesized {n} {name} clips (seed {seed}) in {time.perf_counter() - t0:.0f} s", flush=True)
-    ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
 
     def opts(**kw):
         base = dict(data=[str(data["train"])], val_data=[str(data["val"])], overwrite=True, register_as=None,

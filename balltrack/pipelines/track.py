@@ -365,6 +365,7 @@ def _inference_dataset(chunks, infos, spec, checkpoint_ref, opts: TrackOptions):
         actors = opts.actors or max(1, int(cpus // (opts.cpus_per_actor or 1.0)))
         actor_cpus = opts.cpus_per_actor or max(0.5, (cpus - 2 * DECODE_CPUS) / actors)
         actor_gpus = 0
+    actors = max(1, min(actors, len(chunks)))  # more actors than chunks would idle
     source = VideoFramesDatasource(chunks, size=spec.size, fps=None, batch_frames=DEFAULT_BATCH_FRAMES,
                                    storage_options=opts.storage_options, interpolation=INTERPOLATION,
                                    record_errors=True)
